@@ -1,0 +1,122 @@
+"""Settings, declared once with their defaults and help text.
+
+Precedence: an explicit value (CLI flag or keyword), then the ``CITYGRAPH_<NAME>`` environment
+variable, then the default declared here.
+
+>>> s = Settings.from_sources({"port": "8123"}, environ={"CITYGRAPH_PORT": "9000"})
+>>> s.port
+8123
+>>> Settings.from_sources({}, environ={"CITYGRAPH_PORT": "9000"}).port
+9000
+>>> Settings.from_sources({}, environ={}).base_iri
+'https://w3id.org/citygraph/'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_BASE = "https://w3id.org/citygraph/"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One declared setting: its name, type, default and help text."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        """The environment variable that overrides this setting."""
+        return "CITYGRAPH_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("root", Path, Path("."), "project directory holding ontology/, data/, shapes/, queries/"),
+    Setting("base_iri", str, DEFAULT_BASE, "base IRI of instances (…/id/{kind}/{slug})"),
+    Setting("dist", Path, None, "output directory of the build (default: ROOT/dist)"),
+    Setting("host", str, "127.0.0.1", "interface the server listens on"),
+    Setting("port", int, 8000, "port the server listens on"),
+    Setting("threads", int, 8, "threads of the WSGI server"),
+    Setting("query_timeout", float, 10.0, "seconds a SPARQL query may run before it is stopped"),
+    Setting("max_query_bytes", int, 64 * 1024, "largest accepted SPARQL query text, in bytes"),
+    Setting("max_rows", int, 10_000, "largest number of result rows returned by /sparql and /api"),
+    Setting("query_workers", int, 2, "worker processes that run SPARQL queries"),
+    Setting("cache_seconds", int, 300, "max-age of Cache-Control on data responses"),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, value: Any) -> Any:
+    if value is None or isinstance(value, setting.type):
+        return value
+    try:
+        return setting.type(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {setting.name} ({setting.env}): {value!r} is not a valid "
+                          f"{setting.type.__name__}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for one run of the CLI or the web app."""
+
+    root: Path = Path(".")
+    base_iri: str = DEFAULT_BASE
+    dist: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    threads: int = 8
+    query_timeout: float = 10.0
+    max_query_bytes: int = 64 * 1024
+    max_rows: int = 10_000
+    query_workers: int = 2
+    cache_seconds: int = 300
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.base_iri.endswith(("/", "#")):
+            raise ConfigError(f"base IRI must end with '/' or '#': {self.base_iri!r}")
+        for name in ("query_timeout", "max_query_bytes", "max_rows", "query_workers", "port"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"setting {name} must be positive, got {getattr(self, name)!r}")
+
+    @property
+    def dist_dir(self) -> Path:
+        """The build output directory."""
+        return self.dist if self.dist is not None else self.root / "dist"
+
+    @classmethod
+    def from_sources(
+        cls, explicit: Mapping[str, Any], environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Resolve every setting: explicit value, then environment variable, then default."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            if explicit.get(setting.name) is not None:
+                raw = explicit[setting.name]
+            elif setting.env in env:
+                raw = env[setting.env]
+            else:
+                raw = setting.default
+            values[setting.name] = _coerce(setting, raw)
+        unknown = set(explicit) - set(_BY_NAME)
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed."""
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,116 @@
+"""Typed errors: each knows the HTTP status and the CLI exit code it stands for.
+
+>>> e = DataSyntaxError("data/x.ttl", 3, "a dot is expected")
+>>> (e.http_status, e.exit_code, str(e))
+(400, 2, 'data/x.ttl, line 3: a dot is expected')
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_NOT_CONFORMING = 1
+EXIT_ERROR = 2
+
+
+class CitygraphError(Exception):
+    """Base class of every error citygraph reports to a user."""
+
+    http_status = 500
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(CitygraphError):
+    """A setting has an invalid value."""
+
+    http_status = 500
+
+
+class MissingPathError(CitygraphError):
+    """A file or directory the command needs does not exist."""
+
+    http_status = 404
+
+    def __init__(self, path: object, what: str = "path") -> None:
+        super().__init__(f"{what} not found: {path}")
+        self.path = path
+
+
+class DataSyntaxError(CitygraphError):
+    """A source file does not parse; names the file, line and what the parser expected."""
+
+    http_status = 400
+
+    def __init__(self, file: object, line: int | None, detail: str) -> None:
+        where = f"{file}, line {line}" if line else f"{file}"
+        super().__init__(f"{where}: {detail}")
+        self.file = file
+        self.line = line
+        self.detail = detail
+
+
+class ValidationFailed(CitygraphError):
+    """The data does not conform to the shapes (SHACL violations)."""
+
+    exit_code = EXIT_NOT_CONFORMING
+    http_status = 422
+
+
+class BuildNotFound(CitygraphError):
+    """No build exists yet in dist/."""
+
+    http_status = 503
+
+
+class BadRequest(CitygraphError):
+    """A request is malformed (HTTP 400)."""
+
+    http_status = 400
+
+
+class QuerySyntaxError(BadRequest):
+    """A SPARQL query does not parse; carries the parser's message."""
+
+
+class BadParameter(BadRequest):
+    """A named-query parameter is missing or not of its declared type."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(f"parameter {name!r}: {detail}")
+        self.name = name
+
+
+class UpdateForbidden(CitygraphError):
+    """SPARQL Update is refused: the endpoint is read-only."""
+
+    http_status = 403
+
+
+class NotFound(CitygraphError):
+    """The resource does not exist."""
+
+    http_status = 404
+
+
+class NotAcceptable(CitygraphError):
+    """No representation matches the Accept header."""
+
+    http_status = 406
+
+
+class QueryTooLarge(CitygraphError):
+    """The query text exceeds the configured size limit."""
+
+    http_status = 413
+
+
+class QueryTimeout(CitygraphError):
+    """The query ran past its time limit and was stopped."""
+
+    http_status = 503

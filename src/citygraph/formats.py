@@ -1,0 +1,179 @@
+"""Content negotiation and serialisation, as data: media type ↔ format tables.
+
+>>> negotiate("text/csv;q=0.9, application/sparql-results+json", SELECT_FORMATS).name
+'json'
+>>> negotiate("text/html", SELECT_FORMATS) is None
+True
+>>> GRAPH_FORMATS["turtle"].media_type
+'text/turtle'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from .vocab import PREFIXES
+
+
+@dataclass(frozen=True)
+class Format:
+    """One serialisation: short name, media type, URL-twin extension and the writer's format."""
+
+    name: str
+    media_type: str
+    extension: str
+    writer: ox.RdfFormat | ox.QueryResultsFormat | None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type header value, with charset for text formats."""
+        return f"{self.media_type}; charset=utf-8"
+
+
+def _table(*formats: Format) -> dict[str, Format]:
+    return {f.name: f for f in formats}
+
+
+#: Result formats of SELECT and ASK queries.
+SELECT_FORMATS = _table(
+    Format("json", "application/sparql-results+json", "srj", ox.QueryResultsFormat.JSON,
+           ("application/json",)),
+    Format("xml", "application/sparql-results+xml", "srx", ox.QueryResultsFormat.XML,
+           ("application/xml", "text/xml")),
+    Format("csv", "text/csv", "csv", ox.QueryResultsFormat.CSV),
+    Format("tsv", "text/tab-separated-values", "tsv", ox.QueryResultsFormat.TSV),
+)
+
+#: Formats of RDF graphs (CONSTRUCT, DESCRIBE, linked-data documents, dumps).
+GRAPH_FORMATS = _table(
+    Format("turtle", "text/turtle", "ttl", ox.RdfFormat.TURTLE,
+           ("application/x-turtle", "application/turtle")),
+    Format("ntriples", "application/n-triples", "nt", ox.RdfFormat.N_TRIPLES, ("text/plain",)),
+    Format("jsonld", "application/ld+json", "jsonld", ox.RdfFormat.JSON_LD, ("application/json",)),
+    Format("rdfxml", "application/rdf+xml", "rdf", ox.RdfFormat.RDF_XML, ("application/xml",)),
+)
+
+#: Formats of datasets with named graphs.
+DATASET_FORMATS = _table(
+    Format("nquads", "application/n-quads", "nq", ox.RdfFormat.N_QUADS),
+    Format("trig", "application/trig", "trig", ox.RdfFormat.TRIG),
+)
+
+#: Short names accepted by ``format=`` besides the table keys.
+FORMAT_ALIASES = {"ttl": "turtle", "nt": "ntriples", "n-triples": "ntriples", "json-ld": "jsonld",
+                  "rdf": "rdfxml", "rdf+xml": "rdfxml", "srj": "json", "srx": "xml"}
+
+HTML = Format("html", "text/html", "html", None)
+
+
+def by_name(name: str, table: Mapping[str, Format]) -> Format | None:
+    """The format called ``name`` (or an alias, or its media type) in ``table``."""
+    key = FORMAT_ALIASES.get(name.lower(), name.lower())
+    if key in table:
+        return table[key]
+    for fmt in table.values():
+        if fmt.media_type == key or key in fmt.aliases:
+            return fmt
+    return None
+
+
+def by_extension(extension: str, table: Mapping[str, Format]) -> Format | None:
+    """The format whose URL-twin extension is ``extension``."""
+    return next((f for f in table.values() if f.extension == extension), None)
+
+
+def negotiate(accept: str | None, table: Mapping[str, Format],
+              default: Format | None = None) -> Format | None:
+    """The best format of ``table`` for an Accept header (q-values honoured).
+
+    An absent or empty header, or ``*/*``, gives ``default`` (the table's first if None).
+    Returns None when nothing acceptable can be produced (→ 406).
+    """
+    first = default if default is not None else next(iter(table.values()))
+    if not accept or not accept.strip():
+        return first
+    parsed = parse_accept_header(accept, MIMEAccept)
+    offers: list[str] = []
+    owner: dict[str, Format] = {}
+    for fmt in ([first] if default is not None else []) + list(table.values()):
+        for media in (fmt.media_type, *fmt.aliases):
+            if media not in owner:
+                offers.append(media)
+                owner[media] = fmt
+    best = parsed.best_match(offers)
+    return owner[best] if best else None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A serialised query answer."""
+
+    body: bytes
+    format: Format
+    kind: str  # "select", "ask" or "graph"
+    rows: int
+    truncated: bool
+
+
+def _tsv_term(term: object) -> str:
+    return "" if term is None else str(term)
+
+
+def serialize_solutions(solutions: ox.QuerySolutions, fmt: Format, max_rows: int) -> Answer:
+    """Serialise at most ``max_rows`` SELECT solutions with Oxigraph's own result writers."""
+    variables = [v.value for v in solutions.variables]
+    lines = ["\t".join("?" + v for v in variables)]
+    count = 0
+    truncated = False
+    for solution in solutions:
+        if count >= max_rows:
+            truncated = True
+            break
+        lines.append("\t".join(_tsv_term(solution[v]) for v in variables))
+        count += 1
+    tsv = ("\n".join(lines) + "\n").encode("utf-8")
+    if fmt.writer == ox.QueryResultsFormat.TSV:
+        body = tsv
+    else:
+        capped = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+        body = capped.serialize(format=fmt.writer)  # type: ignore[arg-type]
+    return Answer(body, fmt, "select", count, truncated)
+
+
+def serialize_boolean(result: ox.QueryBoolean, fmt: Format) -> Answer:
+    """Serialise an ASK answer with Oxigraph's result writers."""
+    body = result.serialize(format=fmt.writer)  # type: ignore[arg-type]
+    return Answer(body, fmt, "ask", 1, False)
+
+
+def serialize_triples(triples: Iterable[ox.Triple], fmt: Format, max_rows: int | None = None,
+                      prefixes: Mapping[str, str] | None = None) -> Answer:
+    """Serialise CONSTRUCT/DESCRIBE triples (at most ``max_rows`` if given)."""
+    out: list[ox.Triple] = []
+    truncated = False
+    for triple in triples:
+        if max_rows is not None and len(out) >= max_rows:
+            truncated = True
+            break
+        out.append(triple)
+    use = None if fmt.writer in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS) else (
+        prefixes if prefixes is not None else PREFIXES)
+    body = ox.serialize(out, format=fmt.writer, prefixes=use)  # type: ignore[arg-type]
+    return Answer(body, fmt, "graph", len(out), truncated)
+
+
+def render_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain-text table with aligned columns (for the terminal)."""
+    widths = [len(h) for h in header]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    def line(cells: Sequence[str]) -> str:
+        return " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+    sep = "-+-".join("-" * w for w in widths)
+    return "\n".join([line(header), sep, *(line(r) for r in rows)]) + "\n"

@@ -1,0 +1,122 @@
+"""The store interface that answers queries, and the embedded pyoxigraph store (the default).
+
+A store has a ``version`` (the dataset version of the build it holds), ``load(path)`` and
+``query(text, ...)``. Queries go to pyoxigraph as strings (never rdflib-prepared); the default
+graph is the union of all named graphs unless a request names its default graphs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import pyoxigraph as ox
+
+from .errors import BuildNotFound, QuerySyntaxError, UpdateForbidden
+from .formats import Answer, Format, serialize_boolean, serialize_solutions, serialize_triples
+from .publish import DATASET_FILE, Manifest
+from .vocab import PREFIXES
+
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+_UPDATE = re.compile(
+    r"^\s*(?:(?:PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>|#[^\n]*)\s*)*"
+    r"(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_update(text: str) -> bool:
+    """True when the text is a SPARQL Update request rather than a query.
+
+    >>> looks_like_update("PREFIX ex: <http://e/> INSERT DATA { ex:a ex:b ex:c }")
+    True
+    >>> looks_like_update("SELECT * WHERE { ?s ?p ?o }")
+    False
+    """
+    return bool(_UPDATE.match(text))
+
+
+class Store(Protocol):
+    """What the web app and the CLI need of a SPARQL store."""
+
+    version: str
+
+    def load(self, dist: Path) -> None:
+        """Load the build in ``dist``."""
+
+    def query(
+        self,
+        text: str,
+        *,
+        substitutions: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> QueryResult:
+        """Run a SPARQL query and return the engine's result object."""
+
+
+class EmbeddedStore:
+    """An in-memory pyoxigraph store holding one build.
+
+    >>> store = EmbeddedStore()
+    >>> store.store.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/b"),
+    ...                         ox.Literal("c"), ox.NamedNode("http://e/g")))
+    >>> [str(s["o"]) for s in store.query("SELECT ?o WHERE { ?s ?p ?o }")]
+    ['"c"']
+    """
+
+    def __init__(self, dist: Path | None = None, prefixes: Mapping[str, str] = PREFIXES) -> None:
+        self.store = ox.Store()
+        self.version = ""
+        self.prefixes = dict(prefixes)
+        if dist is not None:
+            self.load(dist)
+
+    def load(self, dist: Path) -> None:
+        """Replace the store's content by the dataset of the build in ``dist``."""
+        dataset = dist / DATASET_FILE
+        if not dataset.exists():
+            raise BuildNotFound(f"no build found in {dist} (run `citygraph build`)")
+        store = ox.Store()
+        store.bulk_load(path=str(dataset), format=ox.RdfFormat.N_QUADS)
+        self.store = store
+        self.version = Manifest.read(dist).version
+
+    def query(
+        self,
+        text: str,
+        *,
+        substitutions: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> QueryResult:
+        """Run a read-only SPARQL query; typed values are bound, never spliced into the text."""
+        if looks_like_update(text):
+            raise UpdateForbidden("SPARQL Update is not allowed: this endpoint is read-only")
+        kwargs: dict[str, object] = {"prefixes": self.prefixes}
+        if default_graphs:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        if substitutions:
+            kwargs["substitutions"] = {ox.Variable(k): v for k, v in substitutions.items()}
+        try:
+            return self.store.query(text, **kwargs)  # type: ignore[arg-type]
+        except SyntaxError as exc:
+            raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+        except ValueError as exc:  # e.g. an invalid IRI in default-graph-uri
+            raise QuerySyntaxError(str(exc)) from None
+
+
+def answer(result: QueryResult, fmt_select: Format, fmt_graph: Format, max_rows: int) -> Answer:
+    """Serialise a query result in the format chosen for its kind."""
+    if isinstance(result, ox.QueryBoolean):
+        return serialize_boolean(result, fmt_select)
+    if isinstance(result, ox.QuerySolutions):
+        return serialize_solutions(result, fmt_select, max_rows)
+    return serialize_triples(result, fmt_graph, max_rows)

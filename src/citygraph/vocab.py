@@ -1,0 +1,78 @@
+"""Namespaces and prefixes: the one place where citygraph spells IRIs.
+
+>>> str(CG.Partnership)
+'https://w3id.org/citygraph/ontology#Partnership'
+>>> PREFIXES["wdt"]
+'http://www.wikidata.org/prop/direct/'
+"""
+
+from __future__ import annotations
+
+from rdflib import Namespace
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SDO, SH, SKOS, TIME, VOID, XSD
+
+from .config import DEFAULT_BASE
+
+CG = Namespace(DEFAULT_BASE + "ontology#")
+ONTOLOGY_IRI = DEFAULT_BASE + "ontology"
+ID = Namespace(DEFAULT_BASE + "id/")
+GRAPH = Namespace(DEFAULT_BASE + "graph/")
+SCHEMA = SDO
+ORG = Namespace("http://www.w3.org/ns/org#")
+GEO = Namespace("http://www.opengis.net/ont/geosparql#")
+WGS = Namespace("http://www.w3.org/2003/01/geo/wgs84_pos#")
+WD = Namespace("http://www.wikidata.org/entity/")
+WDT = Namespace("http://www.wikidata.org/prop/direct/")
+DBO = Namespace("http://dbpedia.org/ontology/")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
+
+#: Named graphs of the dataset that are not source files.
+INFERRED_GRAPH = GRAPH["inferred"]
+
+#: Prefixes predeclared for every query and bound in every serialisation.
+PREFIXES: dict[str, str] = {
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "owl": str(OWL),
+    "xsd": str(XSD),
+    "skos": str(SKOS),
+    "schema": str(SCHEMA),
+    "org": str(ORG),
+    "prov": str(PROV),
+    "time": str(TIME),
+    "dcterms": str(DCTERMS),
+    "dcat": str(DCAT),
+    "foaf": str(FOAF),
+    "void": str(VOID),
+    "sh": str(SH),
+    "geo": str(GEO),
+    "wgs": str(WGS),
+    "dbo": str(DBO),
+    "cg": str(CG),
+    "id": str(ID),
+    "cgkind": str(ID) + "partnership-kind/",
+    "cgstatus": str(ID) + "partnership-status/",
+    "cgrole": str(ID) + "role/",
+    "cgoutcome": str(ID) + "resolution-outcome/",
+    "cgqty": str(ID) + "quantity-kind/",
+    "wd": str(WD),
+    "wdt": str(WDT),
+    "p": "http://www.wikidata.org/prop/",
+    "ps": "http://www.wikidata.org/prop/statement/",
+    "pq": "http://www.wikidata.org/prop/qualifier/",
+    "pr": "http://www.wikidata.org/prop/reference/",
+    "wikibase": "http://wikiba.se/ontology#",
+}
+
+
+def instance_namespace(base_iri: str) -> str:
+    """The namespace of instances under a (possibly configured) base IRI."""
+    return base_iri + "id/"
+
+
+def bind_prefixes(graph: object) -> None:
+    """Bind every citygraph prefix on an rdflib graph or dataset (replacing defaults)."""
+    bind = graph.bind  # type: ignore[attr-defined]
+    for prefix, iri in PREFIXES.items():
+        bind(prefix, Namespace(iri), override=True, replace=True)
