@@ -1,0 +1,5 @@
+"""Blueprint 'catalog' (being written)."""
+
+from flask import Blueprint
+
+bp = Blueprint("catalog", __name__)

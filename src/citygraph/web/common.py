@@ -1,0 +1,73 @@
+"""Cross-cutting web behaviour: the one error handler, CORS, gzip, caching headers."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, render_template, request
+from flask_compress import Compress
+from flask_cors import CORS
+from werkzeug.exceptions import HTTPException
+
+from ..errors import CitygraphError
+from ..formats import Format
+from .context import ctx
+
+COMPRESSED_TYPES = [
+    "text/html", "text/css", "text/plain", "text/csv", "text/tab-separated-values", "text/turtle",
+    "application/javascript", "text/javascript", "application/json", "application/ld+json",
+    "application/n-triples", "application/n-quads", "application/trig", "application/rdf+xml",
+    "application/sparql-results+json", "application/sparql-results+xml", "image/svg+xml",
+]
+
+
+def install(app: Flask) -> None:
+    """Install error handling, CORS and compression on ``app``."""
+    app.config.setdefault("COMPRESS_ALGORITHM", ["gzip", "deflate"])
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
+    app.config.setdefault("COMPRESS_MIN_SIZE", 1024)
+    app.config.setdefault("COMPRESS_STREAMS", False)
+    Compress(app)
+    CORS(app, resources={r"/*": {"origins": "*"}}, expose_headers=[
+        "ETag", "Content-Disposition", "X-Citygraph-Truncated", "X-Citygraph-Rows",
+        "X-Citygraph-Version"])
+
+    @app.errorhandler(CitygraphError)
+    def citygraph_error(exc: CitygraphError) -> Response:
+        return plain(str(exc) + "\n", exc.http_status)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        if status == 404 and "text/html" in request.headers.get("Accept", ""):
+            html = render_template("not_found.html", path=request.path)
+            return Response(html, status=404, content_type="text/html; charset=utf-8")
+        response = plain(f"{status} {exc.name}: {exc.description}\n", status)
+        if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+
+def plain(text: str, status: int = 200) -> Response:
+    """A text/plain response (errors carry the parser's message this way)."""
+    return Response(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+def cached(response: Response, variant: str = "") -> Response:
+    """Add ETag (dataset version + variant) and Cache-Control; answer 304 when it matches."""
+    app_ctx = ctx()
+    tag = app_ctx.version + (f"-{variant}" if variant else "")
+    response.set_etag(tag)
+    response.cache_control.public = True
+    response.cache_control.max_age = app_ctx.settings.cache_seconds
+    response.headers["X-Citygraph-Version"] = app_ctx.version
+    response.vary.add("Accept")
+    response.vary.add("Accept-Encoding")
+    return response.make_conditional(request)
+
+
+def negotiated(body: bytes | str, fmt: Format, *, status: int = 200, variant: str | None = None,
+               cache: bool = True) -> Response:
+    """A response in ``fmt`` (Content-Type with charset), cached by dataset version."""
+    response = Response(body, status=status, content_type=fmt.content_type)
+    if cache and status == 200:
+        return cached(response, variant if variant is not None else fmt.name)
+    return response
