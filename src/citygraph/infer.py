@@ -109,13 +109,15 @@ def infer(asserted: Iterable[Triple], rules: Sequence[Rule] = ()) -> Graph:
     closure = owlrl.DeductiveClosure(
         owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
     )
+    for triple in apply_rules(work, rules):  # rules first: they read asserted facts
+        work.add(triple)  # type: ignore[arg-type]
     for _ in range(MAX_ROUNDS):
-        size = len(work)
         closure.expand(work)
-        for triple in apply_rules(work, rules):
-            work.add(triple)  # type: ignore[arg-type]
-        if len(work) == size:
+        new = apply_rules(work, rules) - set(work)
+        if not new:
             break
+        for triple in new:
+            work.add(triple)  # type: ignore[arg-type]
     inferred = Graph()
     for triple in work:
         if triple not in original and not is_noise(triple):

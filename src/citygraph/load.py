@@ -76,8 +76,11 @@ def find_files(paths: Iterable[Path], root: Path, base_iri: str = DEFAULT_BASE) 
 _RDFLIB_LINE = re.compile(r"at line (\d+)")
 
 
-def parse_file(path: Path, base_iri: str = DEFAULT_BASE) -> Graph:
-    """Parse one RDF file into a new rdflib graph, or raise DataSyntaxError."""
+def parse_file(path: Path, base_iri: str = DEFAULT_BASE, *, stable: bool = True) -> Graph:
+    """Parse one RDF file into a new rdflib graph, or raise DataSyntaxError.
+
+    With ``stable``, blank nodes get canonical labels (needed for byte-identical dumps).
+    """
     if not path.is_file():
         raise MissingPathError(path, "file")
     rdflib_format, ox_format = RDF_SUFFIXES.get(path.suffix, ("turtle", ox.RdfFormat.TURTLE))
@@ -102,7 +105,7 @@ def parse_file(path: Path, base_iri: str = DEFAULT_BASE) -> Graph:
                               str(exc).splitlines()[-1] if str(exc) else type(exc).__name__) from None
     if base_iri != DEFAULT_BASE:
         graph = rebase(graph, instance_namespace(DEFAULT_BASE), instance_namespace(base_iri))
-    return stable_bnodes(graph, path.name)
+    return stable_bnodes(graph, path.name) if stable else graph
 
 
 def stable_bnodes(graph: Graph, salt: str) -> Graph:
@@ -165,5 +168,5 @@ def load_graph(paths: Sequence[Path], root: Path, base_iri: str = DEFAULT_BASE) 
     merged = Graph()
     bind_prefixes(merged)
     for source in find_files(paths, root, base_iri):
-        merged += parse_file(source.path, base_iri)
+        merged += parse_file(source.path, base_iri, stable=False)
     return merged

@@ -1,0 +1,110 @@
+"""Named-query catalogue: header parsing and typed parameter binding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from citygraph.errors import BadParameter, DataSyntaxError, MissingPathError
+from citygraph.queries import Parameter, load_catalogue, load_query
+
+QUERY = """#+ title: Partners of a city
+#+ description: Every partner of the city,
+#+ description: with the kind.
+#+ param: city iri = https://w3id.org/citygraph/id/city/dortmund | the city
+#+ param: since integer | earliest start year
+#+ tags: partnerships, twinning
+SELECT ?partner WHERE {
+  ?p cg:partner ?city, ?partner ; schema:startDate ?start .
+  FILTER(?partner != ?city && YEAR(?start) >= ?since)
+}
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_header_fields_and_parameters(tmp_path: Path) -> None:
+    q = load_query(write(tmp_path, "partners.rq", QUERY))
+    assert q.name == "partners"
+    assert q.title == "Partners of a city"
+    assert q.description == "Every partner of the city, with the kind."
+    assert q.tags == ("partnerships", "twinning")
+    city, since = q.parameters
+    assert (city.name, city.type, city.required) == ("city", "iri", False)
+    assert city.default == "https://w3id.org/citygraph/id/city/dortmund"
+    assert (since.name, since.type, since.required, since.description) == (
+        "since", "integer", True, "earliest start year")
+
+
+def test_bindings_use_defaults_and_refuse_unknown_or_missing(tmp_path: Path) -> None:
+    q = load_query(write(tmp_path, "partners.rq", QUERY))
+    bound = q.bindings({"since": "1990"})
+    assert bound["city"] == ox.NamedNode("https://w3id.org/citygraph/id/city/dortmund")
+    assert bound["since"] == ox.Literal("1990", datatype=ox.NamedNode(
+        "http://www.w3.org/2001/XMLSchema#integer"))
+    with pytest.raises(BadParameter, match="'since'.*required"):
+        q.bindings({})
+    with pytest.raises(BadParameter, match="'colour'"):
+        q.bindings({"since": "1", "colour": "red"})
+
+
+@pytest.mark.parametrize(("kind", "raw", "expected"), [
+    ("iri", "https://w3id.org/citygraph/id/city/amiens",
+     ox.NamedNode("https://w3id.org/citygraph/id/city/amiens")),
+    ("string", 'x" } ; DROP ALL', ox.Literal('x" } ; DROP ALL')),
+    ("langstring", "Dortmund@de", ox.Literal("Dortmund", language="de")),
+    ("langstring", "a@b@en", ox.Literal("a@b", language="en")),
+    ("integer", "+42", ox.Literal("42", datatype=ox.NamedNode(
+        "http://www.w3.org/2001/XMLSchema#integer"))),
+    ("date", "2023-02-01", ox.Literal("2023-02-01", datatype=ox.NamedNode(
+        "http://www.w3.org/2001/XMLSchema#date"))),
+])
+def test_each_type_binds_to_a_typed_term(kind: str, raw: str, expected: object) -> None:
+    assert Parameter("p", kind).bind(raw) == expected
+
+
+@pytest.mark.parametrize(("kind", "raw"), [
+    ("iri", "not an iri"), ("iri", "http://x/> } ; DROP ALL ; <http://y"), ("iri", "relative/path"),
+    ("langstring", "no tag"), ("langstring", "x@not a tag"),
+    ("integer", "1 } UNION { ?s ?p ?o }"), ("integer", "1.5"),
+    ("date", "2023-02-30"), ('date', '2020-01-01" } #'),
+])
+def test_malformed_values_are_bad_parameters_naming_the_parameter(kind: str, raw: str) -> None:
+    with pytest.raises(BadParameter) as info:
+        Parameter("p", kind).bind(raw)
+    assert "parameter 'p'" in str(info.value)
+    assert info.value.http_status == 400
+
+
+def test_bad_header_line_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.rq", "#+ title: x\n#+ param: city url\nSELECT * WHERE { ?s ?p ?city }")
+    with pytest.raises(DataSyntaxError) as info:
+        load_query(path)
+    assert info.value.line == 2 and "TYPE one of" in str(info.value)
+
+
+def test_parameter_must_be_a_query_variable(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.rq", "#+ param: town iri\nSELECT * WHERE { ?s ?p ?o }")
+    with pytest.raises(DataSyntaxError, match="'town'"):
+        load_query(path)
+
+
+def test_invalid_sparql_is_reported_with_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "broken.rq", "SELECT * WHERE { ?s ?p }")
+    with pytest.raises(DataSyntaxError) as info:
+        load_query(path)
+    assert "broken.rq" in str(info.value) and "SPARQL syntax error" in str(info.value)
+
+
+def test_catalogue_needs_the_directory(tmp_path: Path) -> None:
+    with pytest.raises(MissingPathError):
+        load_catalogue(tmp_path / "queries")
+    write(tmp_path, "b.rq", "SELECT * WHERE { ?s ?p ?o }")
+    write(tmp_path, "a.rq", "ASK { ?s ?p ?o }")
+    assert list(load_catalogue(tmp_path)) == ["a", "b"]
