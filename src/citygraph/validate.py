@@ -7,12 +7,16 @@ do not fail a build (pySHACL's own ``conforms`` is false for any result, whateve
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pyshacl
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
+from rdflib.plugins.sparql import processor as sparql_processor
 from rdflib.term import Node
 
 from .infer import Rule, infer
@@ -157,6 +161,40 @@ def parse_results(results_graph: Graph) -> tuple[ValidationResult, ...]:
     return tuple(sorted(results, key=ValidationResult.sort_key))
 
 
+_PATCH_LOCK = threading.Lock()
+
+
+@contextmanager
+def _parsed_once() -> Iterator[None]:
+    """Let rdflib parse each SHACL-SPARQL query text once, not once per focus node.
+
+    pySHACL hands rdflib the same query string for every focus node, and rdflib re-parses it
+    each time (pyparsing: ~30 ms a parse, most of the validation time). While the context is
+    active, rdflib's SPARQLProcessor keeps the translated algebra of each text — exactly what
+    ``prepareQuery`` does, keyed by text, base and namespaces.
+    """
+    original = sparql_processor.SPARQLProcessor.query
+    cache: dict[tuple[Any, ...], Any] = {}
+
+    def query(self: Any, str_or_query: Any, initBindings: Any = None,  # noqa: N803
+              initNs: Mapping[str, Any] | None = None, base: str | None = None,  # noqa: N803
+              DEBUG: bool = False) -> Any:  # noqa: N803
+        if isinstance(str_or_query, str):
+            key = (str_or_query, base, tuple(sorted((k, str(v)) for k, v in (initNs or {}).items())))
+            if key not in cache:
+                cache[key] = sparql_processor.translateQuery(
+                    sparql_processor.parseQuery(str_or_query), base, initNs)
+            str_or_query = cache[key]
+        return original(self, str_or_query, initBindings, initNs, base, DEBUG)
+
+    with _PATCH_LOCK:
+        sparql_processor.SPARQLProcessor.query = query  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            sparql_processor.SPARQLProcessor.query = original  # type: ignore[method-assign]
+
+
 def validate(
     data: Graph,
     shapes: Graph,
@@ -177,16 +215,17 @@ def validate(
         combined += ontology
     if inference:
         combined += inferred if inferred is not None else infer(combined, rules)
-    _conforms, results_graph, _text = pyshacl.validate(
-        combined,
-        shacl_graph=shapes,
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
-        allow_infos=True,
-        abort_on_first=False,
-        do_owl_imports=False,
-    )
+    with _parsed_once():
+        _conforms, results_graph, _text = pyshacl.validate(
+            combined,
+            shacl_graph=shapes,
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+            allow_infos=True,
+            abort_on_first=False,
+            do_owl_imports=False,
+        )
     assert isinstance(results_graph, Graph)
     bind_prefixes(results_graph)
     results = parse_results(results_graph)
