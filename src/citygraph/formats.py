@@ -142,13 +142,13 @@ def serialize_solutions(solutions: ox.QuerySolutions, fmt: Format, max_rows: int
         body = tsv
     else:
         capped = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-        body = capped.serialize(format=fmt.writer)  # type: ignore[arg-type]
+        body = capped.serialize(format=fmt.writer) or b""  # type: ignore[arg-type]
     return Answer(body, fmt, "select", count, truncated)
 
 
 def serialize_boolean(result: ox.QueryBoolean, fmt: Format) -> Answer:
     """Serialise an ASK answer with Oxigraph's result writers."""
-    body = result.serialize(format=fmt.writer)  # type: ignore[arg-type]
+    body = result.serialize(format=fmt.writer) or b""  # type: ignore[arg-type]
     return Answer(body, fmt, "ask", 1, False)
 
 
@@ -164,7 +164,7 @@ def serialize_triples(triples: Iterable[ox.Triple], fmt: Format, max_rows: int |
         out.append(triple)
     use = None if fmt.writer in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS) else (
         prefixes if prefixes is not None else PREFIXES)
-    body = ox.serialize(out, format=fmt.writer, prefixes=use)  # type: ignore[arg-type]
+    body = ox.serialize(out, format=fmt.writer, prefixes=use) or b""  # type: ignore[arg-type]
     return Answer(body, fmt, "graph", len(out), truncated)
 
 

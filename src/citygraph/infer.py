@@ -73,7 +73,7 @@ def is_noise(triple: Triple) -> bool:
         return True
     if p in _REFLEXIVE_NOISE and s == o:
         return True
-    if isinstance(s, URIRef) and s.startswith(_BUILTIN):
+    if isinstance(s, URIRef) and str(s).startswith(_BUILTIN):
         return True
     if o in _NOISE_OBJECTS or s in _NOISE_OBJECTS:
         return True
