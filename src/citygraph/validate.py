@@ -145,7 +145,8 @@ def _one(graph: Graph, subject: Node, predicate: URIRef) -> Node | None:
 def parse_results(results_graph: Graph) -> tuple[ValidationResult, ...]:
     """Turn a SHACL results graph into sorted ValidationResult objects."""
     results = []
-    for node in results_graph.subjects(RDF.type, SH.ValidationResult):
+    # Only the report's own results: nested sh:detail results (of sh:node checks) are not.
+    for node in results_graph.objects(None, SH.result):
         messages = sorted(str(m) for m in results_graph.objects(node, SH.resultMessage))
         results.append(
             ValidationResult(
