@@ -21,6 +21,9 @@ DORTMUND = "https://w3id.org/citygraph/id/city/dortmund"
 TWINS_QUERY = (f"SELECT ?twin WHERE {{ <{DORTMUND}> cg:twinnedWith ?twin }} ORDER BY ?twin")
 
 
+CITYGRAPH = str(Path(sys.executable).with_name("citygraph"))  # the installed console script
+
+
 def run(*argv: str, stdin: str | None = None,
         monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
@@ -35,11 +38,11 @@ def where(settings: Settings) -> list[str]:
 
 
 def test_help_documents_exit_codes() -> None:
-    proc = subprocess.run(["citygraph", "--help"], capture_output=True, text=True, check=False)
+    proc = subprocess.run([CITYGRAPH, "--help"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0
     assert "exit codes:" in proc.stdout and "does not conform" in proc.stdout
     for command in ("build", "validate", "query", "serve"):
-        sub = subprocess.run(["citygraph", command, "--help"], capture_output=True, text=True,
+        sub = subprocess.run([CITYGRAPH, command, "--help"], capture_output=True, text=True,
                              check=False)
         assert sub.returncode == 0 and "exit codes:" in sub.stdout, command
 
@@ -154,7 +157,7 @@ def test_update_is_refused(settings: Settings, built: BuildResult) -> None:
 
 def test_installed_command_runs_in_the_repository_root(repo: Path, tmp_path: Path) -> None:
     env = dict(os.environ, CITYGRAPH_DIST=str(tmp_path / "dist"))
-    proc = subprocess.run(["citygraph", "query", "--format", "csv", TWINS_QUERY], cwd=repo,
+    proc = subprocess.run([CITYGRAPH, "query", "--format", "csv", TWINS_QUERY], cwd=repo,
                           env=env, capture_output=True, text=True, check=False, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert DORTMUND.replace("dortmund", "leeds") in proc.stdout

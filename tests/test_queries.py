@@ -16,7 +16,7 @@ QUERY = """#+ title: Partners of a city
 #+ param: city iri = https://w3id.org/citygraph/id/city/dortmund | the city
 #+ param: since integer | earliest start year
 #+ tags: partnerships, twinning
-SELECT ?partner WHERE {
+SELECT ?partner ?city ?since WHERE {
   ?p cg:partner ?city, ?partner ; schema:startDate ?start .
   FILTER(?partner != ?city && YEAR(?start) >= ?since)
 }
@@ -108,3 +108,9 @@ def test_catalogue_needs_the_directory(tmp_path: Path) -> None:
     write(tmp_path, "b.rq", "SELECT * WHERE { ?s ?p ?o }")
     write(tmp_path, "a.rq", "ASK { ?s ?p ?o }")
     assert list(load_catalogue(tmp_path)) == ["a", "b"]
+
+
+def test_parameter_must_be_projected_to_be_bindable(tmp_path: Path) -> None:
+    path = write(tmp_path, "hidden.rq", "#+ param: city iri\nSELECT ?o WHERE { ?city ?p ?o }")
+    with pytest.raises(DataSyntaxError, match="'city' cannot be bound"):
+        load_query(path)

@@ -16,7 +16,14 @@ import pyoxigraph as ox
 
 from . import __version__
 from .config import SETTINGS, Settings
-from .errors import EXIT_ERROR, EXIT_NOT_CONFORMING, EXIT_OK, CitygraphError, MissingPathError
+from .errors import (
+    EXIT_ERROR,
+    EXIT_NOT_CONFORMING,
+    EXIT_OK,
+    BadParameter,
+    CitygraphError,
+    MissingPathError,
+)
 
 EXIT_CODES = f"""exit codes:
   {EXIT_OK}  success (for validate: the data conforms)
@@ -164,18 +171,19 @@ def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
     """``citygraph query``."""
     from .formats import GRAPH_FORMATS, SELECT_FORMATS, render_table, serialize_triples
     from .pipeline import build, is_stale
-    from .queries import NamedQuery, load_query
+    from .queries import load_query
     from .store import EmbeddedStore
 
     settings = settings_from(args)
     text = _read_query(args.query)
-    substitutions = {}
-    if args.param:
-        values = dict(p.split("=", 1) if "=" in p else (p, "") for p in args.param)
-        path = Path(args.query)
-        named = load_query(path) if path.is_file() else NamedQuery(
-            "query", path, text, "query", "", ())
-        substitutions = named.bindings(values)
+    values = dict(p.split("=", 1) if "=" in p else (p, "") for p in args.param)
+    path = Path(args.query)
+    if args.query != "-" and path.suffix == ".rq" and path.is_file():
+        substitutions = load_query(path).bindings(values)  # declared defaults apply
+    elif values:
+        raise BadParameter(next(iter(values)), "--param needs a .rq query file with a #+ header")
+    else:
+        substitutions = {}
     if is_stale(settings):
         build(settings)
     store = EmbeddedStore(settings.dist_dir)

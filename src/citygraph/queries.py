@@ -30,6 +30,13 @@ _PARAM = re.compile(
     r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<type>[a-z]+)"
     r"(?:\s*=\s*(?P<default>[^|]*?))?\s*(?:\|\s*(?P<description>.*))?$"
 )
+_SAMPLES: dict[str, ox.NamedNode | ox.Literal] = {
+    "iri": ox.NamedNode("https://example.org/sample"),
+    "string": ox.Literal("sample"),
+    "langstring": ox.Literal("sample", language="en"),
+    "integer": ox.Literal("1", datatype=ox.NamedNode(XSD + "integer")),
+    "date": ox.Literal("2000-01-01", datatype=ox.NamedNode(XSD + "date")),
+}
 _LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
 
@@ -153,6 +160,16 @@ def load_query(path: Path) -> NamedQuery:
     for p in params:
         if not re.search(r"[?$]" + re.escape(p.name) + r"\b", text):
             raise DataSyntaxError(path, None, f"parameter {p.name!r} is not a variable of the query")
+        sample = p.bind(p.default) if p.default is not None else _SAMPLES[p.type]
+        try:
+            result = ox.Store().query(text, prefixes=_prefixes(),
+                                      substitutions={ox.Variable(p.name): sample})
+            if isinstance(result, ox.QuerySolutions):
+                list(result)
+        except RuntimeError as exc:
+            raise DataSyntaxError(path, None, f"parameter {p.name!r} cannot be bound: {exc} "
+                                  "(a SELECT must project every parameter, e.g. SELECT * or "
+                                  f"SELECT ... ?{p.name})") from None
     return NamedQuery(
         name=path.stem,
         path=path,
