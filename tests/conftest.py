@@ -46,11 +46,13 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_context(settings: Settings, built: BuildResult) -> object:
+def app_context(settings: Settings, built: BuildResult) -> Iterator[object]:
     """The web app's per-build state (store, named queries), made once per session."""
     from citygraph.web.context import AppContext
 
-    return AppContext.open(settings)
+    context = AppContext.open(settings)
+    yield context
+    context.close()  # stop its query worker processes
 
 
 @pytest.fixture()

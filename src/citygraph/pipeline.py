@@ -9,6 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Dataset, Graph
 
+from .catalog import describe
 from .config import Settings
 from .errors import MissingPathError, ValidationFailed
 from .infer import Rule, infer, load_rules
@@ -100,7 +101,8 @@ def build(settings: Settings) -> BuildResult:
     quads.extend(ox.Quad(t.subject, t.predicate, t.object, inferred_iri)
                  for t in graph_triples(inferred))
     manifest = publish(quads, settings.dist_dir, base_iri=settings.base_iri,
-                       validation=report.counts())
+                       validation=report.counts(),
+                       describe=lambda m, directory: describe(m, settings, directory))
     seconds["publish"] = time.perf_counter() - start
     return BuildResult(manifest, report, seconds, settings.dist_dir)
 

@@ -13,8 +13,8 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -33,6 +33,7 @@ DUMPS: dict[str, tuple[ox.RdfFormat, bool]] = {
     "citygraph.jsonld": (ox.RdfFormat.JSON_LD, False),
 }
 DATASET_FILE = "citygraph.nq"
+MERGED_FILE = "citygraph.nt"
 MANIFEST_FILE = "manifest.json"
 TOOLS = ("citygraph", "rdflib", "owlrl", "pyshacl", "pyoxigraph")
 
@@ -112,8 +113,13 @@ def publish(
     base_iri: str,
     validation: Mapping[str, int] | None = None,
     extra_files: Mapping[str, bytes] | None = None,
+    describe: Callable[[Manifest, Path], Mapping[str, bytes]] | None = None,
 ) -> Manifest:
-    """Write the dataset, dumps and manifest to ``dist`` atomically and return the manifest."""
+    """Write the dataset, dumps and manifest to ``dist`` atomically and return the manifest.
+
+    ``describe(manifest, directory)`` returns more files made from the written build (the
+    DCAT-AP catalog and VoID); they are written beside the dumps and listed in the manifest.
+    """
     ordered = sorted_quads(quads)
     dist = dist.resolve()
     dist.parent.mkdir(parents=True, exist_ok=True)
@@ -138,6 +144,13 @@ def publish(
             tools=tool_versions(),
             validation=dict(validation or {}),
         )
+        if describe is not None:
+            described = dict(manifest.files)
+            for name, content in describe(manifest, tmp).items():
+                (tmp / name).write_bytes(content)
+                described[name] = {"bytes": len(content),
+                                   "sha256": hashlib.sha256(content).hexdigest()}
+            manifest = replace(manifest, files=described)
         (tmp / MANIFEST_FILE).write_text(manifest.to_json(), encoding="utf-8")
         swap(tmp, dist)
     except BaseException:

@@ -2,7 +2,8 @@
 
 A store has a ``version`` (the dataset version of the build it holds), ``load(path)`` and
 ``query(text, ...)``. Queries go to pyoxigraph as strings (never rdflib-prepared); the default
-graph is the union of all named graphs unless a request names its default graphs.
+graph is the merge of all named graphs (asserted + inferred, each triple once) unless a request
+names its default graphs.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
-from .errors import BuildNotFound, QuerySyntaxError, UpdateForbidden
+from .errors import BadRequest, BuildNotFound, QuerySyntaxError, UpdateForbidden
 from .formats import Answer, Format, serialize_boolean, serialize_solutions, serialize_triples
-from .publish import DATASET_FILE, Manifest
+from .publish import DATASET_FILE, MERGED_FILE, Manifest
 from .vocab import PREFIXES
 
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
 _UPDATE = re.compile(
-    r"^\s*(?:(?:PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>|#[^\n]*)\s*)*"
+    r"^\s*(?:(?:PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>|#[^\n]*(?:\n|$))\s*)*"
     r"(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b",
     re.IGNORECASE,
 )
@@ -34,6 +35,8 @@ def looks_like_update(text: str) -> bool:
     >>> looks_like_update("PREFIX ex: <http://e/> INSERT DATA { ex:a ex:b ex:c }")
     True
     >>> looks_like_update("SELECT * WHERE { ?s ?p ?o }")
+    False
+    >>> looks_like_update("# labels, with languages\\nSELECT * WHERE { ?s ?p ?o }")
     False
     """
     return bool(_UPDATE.match(text))
@@ -63,7 +66,7 @@ class EmbeddedStore:
 
     >>> store = EmbeddedStore()
     >>> store.store.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/b"),
-    ...                         ox.Literal("c"), ox.NamedNode("http://e/g")))
+    ...                         ox.Literal("c")))
     >>> [str(s["o"]) for s in store.query("SELECT ?o WHERE { ?s ?p ?o }")]
     ['"c"']
     """
@@ -76,12 +79,20 @@ class EmbeddedStore:
             self.load(dist)
 
     def load(self, dist: Path) -> None:
-        """Replace the store's content by the dataset of the build in ``dist``."""
+        """Replace the store's content by the build in ``dist``.
+
+        The named graphs come from the N-Quads dataset; the default graph holds the merged
+        graph (every distinct triple once: asserted + inferred), so that a query over the
+        default graph sees RDF-merge semantics, not one copy of a triple per named graph.
+        """
         dataset = dist / DATASET_FILE
-        if not dataset.exists():
+        merged = dist / MERGED_FILE
+        if not dataset.exists() or not merged.exists():
             raise BuildNotFound(f"no build found in {dist} (run `citygraph build`)")
         store = ox.Store()
         store.bulk_load(path=str(dataset), format=ox.RdfFormat.N_QUADS)
+        store.bulk_load(path=str(merged), format=ox.RdfFormat.N_TRIPLES,
+                        to_graph=ox.DefaultGraph())
         self.store = store
         self.version = Manifest.read(dist).version
 
@@ -99,8 +110,6 @@ class EmbeddedStore:
         kwargs: dict[str, object] = {"prefixes": self.prefixes}
         if default_graphs:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        else:
-            kwargs["use_default_graph_as_union"] = True
         if named_graphs:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         if substitutions:
@@ -111,6 +120,8 @@ class EmbeddedStore:
             raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
         except ValueError as exc:  # e.g. an invalid IRI in default-graph-uri
             raise QuerySyntaxError(str(exc)) from None
+        except RuntimeError as exc:  # e.g. a bound variable missing from the projection
+            raise BadRequest(f"the query cannot be run: {exc}") from None
 
 
 def answer(result: QueryResult, fmt_select: Format, fmt_graph: Format, max_rows: int) -> Answer:

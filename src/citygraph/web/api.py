@@ -1,5 +1,231 @@
-"""Blueprint 'api' (being written)."""
+"""Blueprint 'api': the named queries of ``queries/*.rq`` at ``/api/<name>``, with OpenAPI 3.1.
 
-from flask import Blueprint
+Each query's parameters come from the query string and are bound as typed RDF terms
+(substitutions), never spliced into the SPARQL text; a missing, malformed or unknown parameter is a
+400 naming it. The answer is negotiated like ``/sparql``: by ``Accept`` (q-values honoured) or a
+``format`` parameter; SELECT and ASK answers in the result formats, CONSTRUCT and DESCRIBE answers
+in the graph formats; 406 when nothing acceptable can be produced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, url_for
+
+from ..errors import NotAcceptable, NotFound
+from ..formats import GRAPH_FORMATS, HTML, SELECT_FORMATS, Format, by_name, negotiate
+from ..queries import NamedQuery, Parameter
+from .common import negotiated
+from .context import ctx
 
 bp = Blueprint("api", __name__)
+
+#: Query-string names that select the representation and are never query parameters.
+RESERVED = ("format",)
+
+JSON = Format("json", "application/json", "json", None)
+OPENAPI_VERSION = "3.1.0"
+
+#: OpenAPI schema of each parameter type of queries.PARAM_TYPES.
+PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
+    "iri": {"type": "string", "format": "iri"},
+    "string": {"type": "string"},
+    "langstring": {"type": "string", "pattern": r"^[\s\S]*@[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"},
+    "integer": {"type": "integer"},
+    "date": {"type": "string", "format": "date"},
+}
+
+_FORM = re.compile(r"\b(SELECT|CONSTRUCT|DESCRIBE|ASK)\b", re.IGNORECASE)
+_IRI_REF = re.compile(r"<[^<>\s\"{}|\\^`]*>")
+_STRING = re.compile(r"'''[\s\S]*?'''|\"\"\"[\s\S]*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+def query_form(text: str) -> str:
+    """The form of a SPARQL query: ``select``, ``construct``, ``describe`` or ``ask``.
+
+    >>> query_form("# ASK in a comment\\nPREFIX a: <http://e/#x>\\nCONSTRUCT { ?s ?p ?o } WHERE {}")
+    'construct'
+    >>> query_form("select * { ?s ?p 'ask' }")
+    'select'
+    """
+    cleaned = _COMMENT.sub(" ", _STRING.sub('""', _IRI_REF.sub("<>", text)))
+    match = _FORM.search(cleaned)
+    return match.group(1).lower() if match else "select"
+
+
+def answer_formats(query: NamedQuery) -> dict[str, Format]:
+    """The formats a query's answer can be given in (result formats or graph formats)."""
+    return GRAPH_FORMATS if query_form(query.text) in ("construct", "describe") else SELECT_FORMATS
+
+
+def choose_format(table: Mapping[str, Format], default: Format | None = None) -> Format:
+    """The requested format of ``table``: ``format=`` first, then ``Accept``; else 406."""
+    name = request.args.get("format")
+    if name:
+        fmt = by_name(name, table)
+        if fmt is None:
+            raise NotAcceptable(f"format {name!r} is not available here; choose one of "
+                                f"{', '.join(f.name for f in table.values())}")
+        return fmt
+    fmt = negotiate(request.headers.get("Accept"), table, default)
+    if fmt is None:
+        raise NotAcceptable("none of the media types in Accept can be produced here; available: "
+                            + ", ".join(f.media_type for f in table.values()))
+    return fmt
+
+
+def parameter_info(param: Parameter) -> dict[str, Any]:
+    """A JSON description of a parameter."""
+    return {"name": param.name, "type": param.type, "required": param.required,
+            "default": param.default, "description": param.description}
+
+
+def query_info(query: NamedQuery) -> dict[str, Any]:
+    """A JSON description of a named query (for the list and the HTML page)."""
+    return {
+        "name": query.name,
+        "title": query.title,
+        "description": query.description,
+        "form": query_form(query.text),
+        "url": url_for("api.run", name=query.name),
+        "parameters": [parameter_info(p) for p in query.parameters],
+        "formats": [f.media_type for f in answer_formats(query).values()],
+        "tags": list(query.tags),
+    }
+
+
+@bp.get("/api")
+@bp.get("/api/")
+def index() -> Response:
+    """The list of named queries: JSON by default, HTML for browsers."""
+    queries = [query_info(q) for q in ctx().queries.values()]
+    fmt = choose_format({"json": JSON, "html": HTML}, JSON)
+    if fmt is HTML:
+        texts = {q.name: q.text for q in ctx().queries.values()}
+        body = render_template("api.html", queries=queries, texts=texts)
+        return negotiated(body, HTML, variant="api-html")
+    document = {"queries": queries, "openapi": url_for("api.openapi")}
+    return negotiated(json.dumps(document, ensure_ascii=False, indent=2) + "\n", JSON,
+                      variant="api-json")
+
+
+@bp.get("/api/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 document describing every named query."""
+    document = openapi_document(ctx().queries.values(), ctx().manifest.tools.get("citygraph", "0"))
+    return negotiated(json.dumps(document, ensure_ascii=False, indent=2) + "\n", JSON,
+                      variant="openapi")
+
+
+@bp.get("/api/<name>")
+def run(name: str) -> Response:
+    """Run the named query with the typed parameters of the query string."""
+    query = ctx().queries.get(name)
+    if query is None:
+        raise NotFound(f"no named query {name!r}; the list is at /api")
+    table = answer_formats(query)
+    fmt = choose_format(table)
+    values = {k: v for k, v in request.args.items() if k not in RESERVED}
+    substitutions = query.bindings(values)
+    select_fmt = fmt if table is SELECT_FORMATS else SELECT_FORMATS["json"]
+    graph_fmt = fmt if table is GRAPH_FORMATS else GRAPH_FORMATS["turtle"]
+    result = ctx().run_query(query.text, select_format=select_fmt, graph_format=graph_fmt,
+                             substitutions=substitutions)
+    digest = hashlib.sha256(json.dumps(sorted(values.items())).encode()).hexdigest()[:12]
+    response = negotiated(result.body, fmt, variant=f"{name}-{fmt.name}-{digest}")
+    response.headers["X-Citygraph-Rows"] = str(result.rows)
+    if result.truncated:
+        response.headers["X-Citygraph-Truncated"] = "true"
+    return response
+
+
+def _media_content(formats: Mapping[str, Format]) -> dict[str, Any]:
+    return {f.media_type: {"schema": {"type": "string"} if f.media_type.startswith("text/")
+                           else {}} for f in formats.values()}
+
+
+def _parameter_schema(param: Parameter) -> dict[str, Any]:
+    schema = dict(PARAM_SCHEMAS[param.type])
+    if param.default is not None:
+        schema["default"] = int(param.default) if param.type == "integer" else param.default
+    return schema
+
+
+_ERRORS = {
+    "400": {"description": "A parameter is missing, unknown or not of its type (the message "
+                           "names it).", "content": {"text/plain": {"schema": {"type": "string"}}}},
+    "406": {"description": "No acceptable representation.",
+            "content": {"text/plain": {"schema": {"type": "string"}}}},
+    "503": {"description": "The query ran past the time limit and was stopped.",
+            "content": {"text/plain": {"schema": {"type": "string"}}}},
+}
+
+
+def query_operation(query: NamedQuery) -> dict[str, Any]:
+    """The OpenAPI operation object of one named query."""
+    formats = answer_formats(query)
+    parameters: list[dict[str, Any]] = []
+    for param in query.parameters:
+        kind = {"langstring": "language-tagged string, written text@lang (e.g. Dortmund@de)",
+                "iri": "absolute IRI", "date": "date, YYYY-MM-DD"}.get(param.type, param.type)
+        parameters.append({
+            "name": param.name,
+            "in": "query",
+            "required": param.required,
+            "description": f"{param.description} ({kind})" if param.description else kind,
+            "schema": _parameter_schema(param),
+        })
+    parameters.append({
+        "name": "format",
+        "in": "query",
+        "required": False,
+        "description": "The answer's format (overrides Accept).",
+        "schema": {"type": "string", "enum": list(formats)},
+    })
+    return {
+        "operationId": query.name,
+        "summary": query.title,
+        "description": query.description or query.title,
+        "tags": list(query.tags) or ["queries"],
+        "parameters": parameters,
+        "responses": {
+            "200": {"description": f"The answer of the {query_form(query.text).upper()} query.",
+                    "content": _media_content(formats)},
+            **_ERRORS,
+        },
+    }
+
+
+def openapi_document(queries: Any, version: str) -> dict[str, Any]:
+    """An OpenAPI 3.1 document for the named queries (and the list itself)."""
+    paths: dict[str, Any] = {
+        "/api": {"get": {
+            "operationId": "listQueries",
+            "summary": "The list of named queries",
+            "responses": {"200": {"description": "Every named query with its parameters.",
+                                  "content": {"application/json": {"schema": {"type": "object"}},
+                                              "text/html": {"schema": {"type": "string"}}}}},
+        }},
+    }
+    for query in queries:
+        paths[f"/api/{query.name}"] = {"get": query_operation(query)}
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "citygraph named queries",
+            "version": version,
+            "description": "Curated SPARQL queries over citygraph, cities' international "
+                           "relations as linked open data. Parameters are bound as typed RDF "
+                           "terms, never spliced into the query text.",
+            "license": {"name": "CC BY 4.0",
+                        "url": "https://creativecommons.org/licenses/by/4.0/"},
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+    }

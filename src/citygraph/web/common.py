@@ -26,7 +26,7 @@ def install(app: Flask) -> None:
     app.config.setdefault("COMPRESS_MIN_SIZE", 1024)
     app.config.setdefault("COMPRESS_STREAMS", False)
     Compress(app)
-    CORS(app, resources={r"/*": {"origins": "*"}}, expose_headers=[
+    CORS(app, resources={r"/*": {"origins": "*"}}, send_wildcard=True, expose_headers=[
         "ETag", "Content-Disposition", "X-Citygraph-Truncated", "X-Citygraph-Rows",
         "X-Citygraph-Version"])
 

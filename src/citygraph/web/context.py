@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 from flask import current_app
 
 from ..config import Settings
 from ..errors import MissingPathError
+from ..executor import Executor
+from ..formats import Answer, Format
 from ..pipeline import build, is_stale
 from ..publish import Manifest
 from ..queries import NamedQuery, load_catalogue
@@ -23,6 +28,8 @@ class AppContext:
     manifest: Manifest
     store: EmbeddedStore
     queries: dict[str, NamedQuery]
+    executor: Executor | None = field(default=None, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def dist(self) -> Path:
@@ -34,6 +41,45 @@ class AppContext:
         """The dataset version (content hash), used for ETags."""
         return self.manifest.version
 
+    def run_query(
+        self,
+        text: str,
+        *,
+        select_format: Format,
+        graph_format: Format,
+        substitutions: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        max_rows: int | None = None,
+    ) -> Answer:
+        """Run a query and serialise its answer (SELECT/ASK in ``select_format``, graphs in
+        ``graph_format``), capped at ``max_rows`` (default: the max_rows setting).
+
+        Raises QuerySyntaxError, UpdateForbidden or QueryTimeout (the query is stopped).
+        The query runs in a worker process of the executor, which is killed at the timeout.
+        """
+        limit = self.settings.max_rows if max_rows is None else max_rows
+        return self.query_executor().run(
+            text, select_format=select_format, graph_format=graph_format,
+            substitutions=substitutions, default_graphs=default_graphs,
+            named_graphs=named_graphs, max_rows=limit)
+
+    def query_executor(self) -> Executor:
+        """The pool of query worker processes (made and started on first use)."""
+        with self._lock:
+            if self.executor is None:
+                self.executor = Executor(self.dist, workers=self.settings.query_workers,
+                                         timeout=self.settings.query_timeout,
+                                         prefixes=self.store.prefixes)
+            return self.executor.start()
+
+    def close(self) -> None:
+        """Stop the query worker processes (a later query starts new ones)."""
+        with self._lock:
+            executor, self.executor = self.executor, None
+        if executor is not None:
+            executor.close()
+
     @classmethod
     def open(cls, settings: Settings) -> AppContext:
         """Build if needed, then load the build and the named queries."""
@@ -43,7 +89,10 @@ class AppContext:
         queries_dir = settings.root / "queries"
         if not queries_dir.is_dir():
             raise MissingPathError(queries_dir, "directory")
-        return cls(settings, Manifest.read(settings.dist_dir), store, load_catalogue(queries_dir))
+        context = cls(settings, Manifest.read(settings.dist_dir), store,
+                      load_catalogue(queries_dir))
+        context.query_executor()  # the workers load the build while the app is being set up
+        return context
 
 
 def ctx() -> AppContext:

@@ -1,5 +1,133 @@
-"""Blueprint 'page' (being written)."""
+"""Blueprint 'page': the query page at ``/`` (what the dataset is, a SPARQL editor, examples).
 
-from flask import Blueprint
+The page is plain HTML with two small scripts served from ``static/query/``: a SPARQL syntax
+highlighter over a textarea, and the code that runs a query with ``fetch()`` against ``/sparql``
+and shows the answer as a sortable table. Every asset is served by citygraph itself (no CDN).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+
+from flask import Blueprint, Response, current_app, render_template
+
+from ..formats import GRAPH_FORMATS, SELECT_FORMATS
+from ..vocab import PREFIXES
+from .common import cached
+from .context import AppContext, ctx
 
 bp = Blueprint("page", __name__)
+
+#: The licence of the data (the code is MIT, see LICENSE).
+DATA_LICENCE = ("CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/")
+
+#: What the counts on the page are: label → class (a prefixed name of vocab.PREFIXES).
+COUNTED_CLASSES: dict[str, str] = {
+    "partnerships": "cg:Partnership",
+    "cities": "cg:City",
+    "organisations": "cg:Organisation",
+    "sources": "cg:Source",
+}
+
+#: The query the editor starts with; also offered first among the examples.
+STARTER_QUERY = """\
+# Every partnership with its two partners, its kind and its current status (English labels).
+SELECT DISTINCT ?partnership ?partnerA ?labelA ?partnerB ?labelB ?kind ?status
+WHERE {
+  ?partnership a cg:Partnership ;
+               cg:partner ?partnerA, ?partnerB ;
+               cg:kind/skos:prefLabel ?kind ;
+               cg:status/skos:prefLabel ?status .
+  FILTER (STR(?partnerA) < STR(?partnerB))
+  ?partnerA rdfs:label ?labelA .
+  ?partnerB rdfs:label ?labelB .
+  FILTER (lang(?labelA) = "en" && lang(?labelB) = "en")
+  FILTER (lang(?kind) = "en" && lang(?status) = "en")
+}
+ORDER BY ?labelA ?labelB
+"""
+
+
+@dataclass(frozen=True)
+class Example:
+    """A query offered on the page: name, title, description and SPARQL text."""
+
+    name: str
+    title: str
+    description: str
+    text: str
+    api: bool = True  # served by the named-query API at /api/<name>
+
+
+def counts_query(classes: Mapping[str, str] = COUNTED_CLASSES) -> str:
+    """A SELECT query counting the distinct instances of each class (one variable per label)."""
+    parts = [f"  {{ SELECT (COUNT(DISTINCT ?x_{name}) AS ?{name}) "
+             f"WHERE {{ ?x_{name} a {cls} }} }}" for name, cls in classes.items()]
+    return "SELECT * WHERE {\n" + "\n".join(parts) + "\n}\n"
+
+
+def dataset_counts(app_ctx: AppContext) -> dict[str, int]:
+    """The number of partnerships, cities, organisations and sources, by one query."""
+    answer = app_ctx.run_query(counts_query(), select_format=SELECT_FORMATS["json"],
+                               graph_format=GRAPH_FORMATS["turtle"], max_rows=1)
+    bindings = json.loads(answer.body)["results"]["bindings"]
+    row = bindings[0] if bindings else {}
+    return {name: int(row[name]["value"]) if name in row else 0 for name in COUNTED_CLASSES}
+
+
+def _cached_counts(app_ctx: AppContext) -> dict[str, int]:
+    """``dataset_counts`` computed once per dataset version and app."""
+    memo: dict[str, dict[str, int]] = current_app.extensions.setdefault("citygraph.page", {})
+    if app_ctx.version not in memo:
+        memo.clear()
+        memo[app_ctx.version] = dataset_counts(app_ctx)
+    return memo[app_ctx.version]
+
+
+def examples(app_ctx: AppContext) -> list[Example]:
+    """The starter query, then every curated query of the catalogue (``queries/*.rq``)."""
+    out = [Example("starter", "Partnerships and their partners",
+                   "Every partnership with its two partners, its kind and its current status.",
+                   STARTER_QUERY, api=False)]
+    for name, query in sorted(app_ctx.queries.items()):
+        out.append(Example(name, query.title, query.description, query.text))
+    return out
+
+
+@bp.get("/", endpoint="index")
+def index() -> Response:
+    """The query page: what the dataset is, the SPARQL editor, examples and results."""
+    app_ctx = ctx()
+    manifest = app_ctx.manifest
+    offered = examples(app_ctx)
+    config = {
+        "endpoint": "/sparql",
+        "base": app_ctx.settings.base_iri,
+        "prefixes": PREFIXES,
+        "maxRows": app_ctx.settings.max_rows,
+        "selectFormats": list(SELECT_FORMATS),
+        "graphFormats": list(GRAPH_FORMATS),
+        "examples": [asdict(e) for e in offered],
+    }
+    html = render_template(
+        "index.html",
+        manifest=manifest,
+        counts=_cached_counts(app_ctx),
+        named_graphs=sum(1 for g in manifest.graphs if g),
+        examples=offered,
+        starter=STARTER_QUERY,
+        licence=DATA_LICENCE,
+        prefixes=PREFIXES,
+        settings=app_ctx.settings,
+        config=config,
+    )
+    response = Response(html, content_type="text/html; charset=utf-8")
+    return cached(response, "page-" + _digest(config))
+
+
+def _digest(config: Mapping[str, object]) -> str:
+    """A short hash of what the page shows besides the dataset (examples, settings)."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]

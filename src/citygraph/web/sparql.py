@@ -1,5 +1,284 @@
-"""Blueprint 'sparql' (being written)."""
+"""Blueprint 'sparql': the SPARQL 1.1 Protocol at ``/sparql`` and its Service Description.
 
-from flask import Blueprint
+Queries come by GET ``?query=``, by POST ``application/x-www-form-urlencoded`` (``query=``) or by
+POST ``application/sparql-query``; ``default-graph-uri`` and ``named-graph-uri`` (repeatable) set
+the dataset, otherwise the default graph is the union of every named graph (asserted and
+inferred). The answer format is chosen by ``format=`` or ``Accept``: both a result format
+(SELECT/ASK) and a graph format (CONSTRUCT/DESCRIBE) are negotiated up front, since the kind of a
+query is known only once it is parsed, and a 406 is given only when the one needed is missing.
+Every query runs in the executor's worker processes (``ctx().run_query``), which stop it at the
+timeout. The endpoint is read-only: any update is a 403.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+from flask import Blueprint, Request, Response, redirect, request, url_for
+from rdflib.namespace import RDF, RDFS, VOID
+from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.wrappers import Response as BaseResponse
+
+from ..errors import BadParameter, BadRequest, NotAcceptable, QueryTooLarge, UpdateForbidden
+from ..formats import (
+    GRAPH_FORMATS,
+    HTML,
+    SELECT_FORMATS,
+    Format,
+    by_name,
+    negotiate,
+    serialize_triples,
+)
+from ..vocab import SD
+from .common import cached, negotiated
+from .context import AppContext, ctx
 
 bp = Blueprint("sparql", __name__)
+
+FORM = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+
+#: W3C format IRIs (http://www.w3.org/ns/formats/) of every format the endpoint produces.
+FORMAT_IRIS: dict[str, str] = {
+    "json": "http://www.w3.org/ns/formats/SPARQL_Results_JSON",
+    "xml": "http://www.w3.org/ns/formats/SPARQL_Results_XML",
+    "csv": "http://www.w3.org/ns/formats/SPARQL_Results_CSV",
+    "tsv": "http://www.w3.org/ns/formats/SPARQL_Results_TSV",
+    "turtle": "http://www.w3.org/ns/formats/Turtle",
+    "ntriples": "http://www.w3.org/ns/formats/N-Triples",
+    "jsonld": "http://www.w3.org/ns/formats/JSON-LD",
+    "rdfxml": "http://www.w3.org/ns/formats/RDF_XML",
+}
+
+#: ``format=`` names that pick a format in the other table too (a JSON answer either way, …).
+SIBLINGS = {"json": "jsonld", "jsonld": "json", "xml": "rdfxml", "rdfxml": "xml"}
+
+#: ``format=`` names of other clients that this endpoint reads as one of its formats.
+EXTRA_ALIASES = {"n3": "turtle", "text/n3": "turtle", "text/rdf+n3": "turtle"}
+
+
+@dataclass(frozen=True)
+class ProtocolRequest:
+    """What a SPARQL Protocol request asks: the query text and its dataset."""
+
+    query: str | None
+    default_graphs: tuple[str, ...]
+    named_graphs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Formats:
+    """The formats negotiated for a request: one per kind of answer, None if unacceptable."""
+
+    select: Format | None
+    graph: Format | None
+
+    @property
+    def variant(self) -> str:
+        """A short name of the pair, part of the ETag."""
+        return f"{self.select.name if self.select else '-'}.{self.graph.name if self.graph else '-'}"
+
+
+def _values(req: Request, name: str) -> list[str]:
+    """Every value of a parameter, from the URL and (for form posts) from the body."""
+    values = req.args.getlist(name)
+    if req.method == "POST" and req.mimetype == FORM:
+        values += req.form.getlist(name)
+    return values
+
+
+def read_request(req: Request, max_bytes: int) -> ProtocolRequest:
+    """The query and dataset of a Protocol request; refuse updates (403) and big queries (413)."""
+    if (req.method == "POST" and req.mimetype == SPARQL_UPDATE) or any(
+            _values(req, name) for name in ("update", "using-graph-uri", "using-named-graph-uri")):
+        raise UpdateForbidden("SPARQL Update is not allowed: this endpoint is read-only")
+    if req.method == "POST" and req.mimetype not in (FORM, SPARQL_QUERY):
+        raise UnsupportedMediaType(f"a SPARQL query is posted as {FORM} or {SPARQL_QUERY}, "
+                                   f"not {req.mimetype or 'without a Content-Type'}")
+    if req.method == "POST" and req.mimetype == SPARQL_QUERY:
+        if req.content_length is not None and req.content_length > max_bytes:
+            raise _too_large(req.content_length, max_bytes)
+        raw = req.get_data(cache=True)
+        try:
+            texts = [raw.decode(req.mimetype_params.get("charset", "utf-8"))] if raw else []
+        except (UnicodeDecodeError, LookupError):
+            raise BadRequest("the query is not valid UTF-8 text") from None
+    else:
+        texts = _values(req, "query")
+    if len(texts) > 1:
+        raise BadRequest("give exactly one query (several 'query' parameters were sent)")
+    text = texts[0] if texts else None
+    if text is not None and len(text.encode("utf-8")) > max_bytes:
+        raise _too_large(len(text.encode("utf-8")), max_bytes)
+    return ProtocolRequest(text, _graph_iris(req, "default-graph-uri"),
+                           _graph_iris(req, "named-graph-uri"))
+
+
+def _graph_iris(req: Request, name: str) -> tuple[str, ...]:
+    """The graph IRIs of a dataset parameter; a value that is not an absolute IRI is a 400."""
+    values = tuple(_values(req, name))
+    for value in values:
+        try:
+            ox.NamedNode(value)
+        except ValueError as exc:
+            raise BadParameter(name, f"{value!r} is not an absolute IRI ({exc})") from None
+    return values
+
+
+def _too_large(size: int, max_bytes: int) -> QueryTooLarge:
+    return QueryTooLarge(f"the query has {size} bytes, more than the limit of {max_bytes} bytes")
+
+
+def _format_names(req: Request) -> list[str]:
+    return [name for name in _values(req, "format") if name.strip()]
+
+
+def choose_formats(req: Request) -> Formats:
+    """Negotiate a result format and a graph format (``format=`` first, then ``Accept``)."""
+    names = _format_names(req)
+    if names:
+        for name in names:  # clients such as SPARQLWrapper send a name and a media type
+            key = EXTRA_ALIASES.get(name.lower(), name)
+            select, graph = by_name(key, SELECT_FORMATS), by_name(key, GRAPH_FORMATS)
+            if select is None and graph is not None and graph.name in SIBLINGS:
+                select = SELECT_FORMATS[SIBLINGS[graph.name]]
+            if graph is None and select is not None and select.name in SIBLINGS:
+                graph = GRAPH_FORMATS[SIBLINGS[select.name]]
+            if select is not None or graph is not None:
+                return Formats(select, graph)
+        raise NotAcceptable(f"format {names[0]!r} is not available; choose one of "
+                            + ", ".join([*SELECT_FORMATS, *GRAPH_FORMATS]))
+    accept = req.headers.get("Accept")
+    return Formats(negotiate(accept, SELECT_FORMATS), negotiate(accept, GRAPH_FORMATS))
+
+
+def _not_acceptable(kind: str, table: Mapping[str, Format]) -> NotAcceptable:
+    return NotAcceptable(f"a {kind} answer can be given as one of "
+                         + ", ".join(f.media_type for f in table.values())
+                         + " (by Accept, or format=" + "|".join(table) + ")")
+
+
+def _query_variant(protocol: ProtocolRequest, formats: Formats) -> str:
+    """The ETag variant of a query response: the formats and a hash of the query and dataset."""
+    key = "\x00".join([protocol.query or "", *protocol.default_graphs, "\x01",
+                       *protocol.named_graphs])
+    return f"q{hashlib.sha256(key.encode('utf-8')).hexdigest()[:16]}-{formats.variant}"
+
+
+def _unchanged(variant: str) -> Response | None:
+    """A 304 when a GET/HEAD request's If-None-Match already names this answer, else None."""
+    if request.method not in ("GET", "HEAD") or not request.if_none_match:
+        return None
+    response = cached(Response(status=200), variant)
+    return response if response.status_code == 304 else None
+
+
+@bp.route("/sparql", methods=["GET", "POST"], endpoint="endpoint")
+def endpoint() -> BaseResponse:
+    """The SPARQL 1.1 Protocol: run a query, or describe the service when there is none."""
+    app_ctx = ctx()
+    protocol = read_request(request, app_ctx.settings.max_query_bytes)
+    if protocol.query is None:
+        if request.method == "GET":
+            return service_description_response(app_ctx)
+        raise BadRequest("missing query: send the SPARQL query as 'query' (form) or as an "
+                         f"{SPARQL_QUERY} body")
+    if not protocol.query.strip():
+        raise BadRequest("missing query: the 'query' parameter is empty")
+    formats = choose_formats(request)
+    if formats.select is None and formats.graph is None:
+        raise NotAcceptable("none of the media types in Accept can be produced; available: "
+                            + ", ".join(f.media_type for f in [*SELECT_FORMATS.values(),
+                                                                 *GRAPH_FORMATS.values()]))
+    variant = _query_variant(protocol, formats)
+    unchanged = _unchanged(variant)
+    if unchanged is not None:
+        return unchanged
+    result = app_ctx.run_query(
+        protocol.query,
+        select_format=formats.select or SELECT_FORMATS["json"],
+        graph_format=formats.graph or GRAPH_FORMATS["turtle"],
+        default_graphs=protocol.default_graphs, named_graphs=protocol.named_graphs)
+    if result.kind == "graph" and formats.graph is None:
+        raise _not_acceptable("CONSTRUCT or DESCRIBE", GRAPH_FORMATS)
+    if result.kind != "graph" and formats.select is None:
+        raise _not_acceptable("SELECT or ASK", SELECT_FORMATS)
+    response = negotiated(result.body, result.format, variant=variant)
+    response.headers["X-Citygraph-Rows"] = str(result.rows)
+    response.headers["X-Citygraph-Truncated"] = "true" if result.truncated else "false"
+    return response
+
+
+def service_description_response(app_ctx: AppContext) -> BaseResponse:
+    """The Service Description in the negotiated RDF format, or a redirect for a browser."""
+    names = _format_names(request)
+    if names:
+        fmt = next((f for f in (by_name(EXTRA_ALIASES.get(n.lower(), n), GRAPH_FORMATS)
+                                for n in names) if f is not None), None)
+        if fmt is None and any(n.lower() == "html" for n in names):
+            return redirect(url_for("page.index"), 303)
+    else:
+        offers = [*GRAPH_FORMATS.values(), HTML]
+        fmt = negotiate(request.headers.get("Accept"), {f.name: f for f in offers},
+                        GRAPH_FORMATS["turtle"])
+        if fmt is HTML:
+            return redirect(url_for("page.index"), 303)
+    if fmt is None:
+        raise _not_acceptable("service description", GRAPH_FORMATS)
+    endpoint_iri = url_for("sparql.endpoint", _external=True)
+    void_iri = request.host_url + ".well-known/void"
+    triples = service_description(endpoint_iri, void_iri, app_ctx.manifest.graphs,
+                                  app_ctx.manifest.triples)
+    body = serialize_triples(triples, fmt).body
+    return negotiated(body, fmt, variant=f"sd-{fmt.name}")
+
+
+def service_description(endpoint_iri: str, void_iri: str, graphs: Mapping[str, int],
+                        triples: int) -> list[ox.Triple]:
+    """The triples of the SPARQL 1.1 Service Description of the endpoint.
+
+    >>> desc = service_description("http://h/sparql", "http://h/.well-known/void",
+    ...                            {"http://g/a": 3}, 3)
+    >>> any(str(t.object) == "<http://www.w3.org/ns/sparql-service-description#SPARQL11Query>"
+    ...     for t in desc)
+    True
+    """
+    def iri(value: object) -> ox.NamedNode:
+        return ox.NamedNode(str(value))
+
+    def count(n: int) -> ox.Literal:
+        return ox.Literal(str(n), datatype=iri("http://www.w3.org/2001/XMLSchema#integer"))
+
+    service, dataset, default = iri(endpoint_iri), ox.BlankNode(), ox.BlankNode()
+    out = [
+        ox.Triple(service, iri(RDF.type), iri(SD.Service)),
+        ox.Triple(service, iri(SD.endpoint), service),
+        ox.Triple(service, iri(SD.supportedLanguage), iri(SD.SPARQL11Query)),
+        ox.Triple(service, iri(SD.feature), iri(SD.UnionDefaultGraph)),
+        ox.Triple(service, iri(RDFS.label), ox.Literal("citygraph SPARQL endpoint", language="en")),
+        ox.Triple(service, iri(RDFS.seeAlso), iri(void_iri)),
+        *(ox.Triple(service, iri(SD.resultFormat), iri(f)) for f in FORMAT_IRIS.values()),
+        ox.Triple(service, iri(SD.defaultDataset), dataset),
+        ox.Triple(dataset, iri(RDF.type), iri(SD.Dataset)),
+        ox.Triple(dataset, iri(RDFS.seeAlso), iri(void_iri)),
+        ox.Triple(dataset, iri(SD.defaultGraph), default),
+        ox.Triple(default, iri(RDF.type), iri(SD.Graph)),
+        ox.Triple(default, iri(VOID.triples), count(triples)),
+    ]
+    for name, size in sorted(graphs.items()):
+        if not name:
+            continue
+        named, graph = ox.BlankNode(), ox.BlankNode()
+        out += [
+            ox.Triple(dataset, iri(SD.namedGraph), named),
+            ox.Triple(named, iri(RDF.type), iri(SD.NamedGraph)),
+            ox.Triple(named, iri(SD.name), iri(name)),
+            ox.Triple(named, iri(SD.graph), graph),
+            ox.Triple(graph, iri(RDF.type), iri(SD.Graph)),
+            ox.Triple(graph, iri(VOID.triples), count(size)),
+        ]
+    return out

@@ -1,0 +1,500 @@
+"""The DCAT-AP.de 3.0 catalog and the VoID description of a build, as rdflib graphs.
+
+Both are plain functions of the build: its manifest (version, build time, dump sizes and
+hashes), the settings (base IRI) and the dataset itself, which they query with SPARQL on
+pyoxigraph for every number they state (temporal coverage, counts, link counts) — nothing is
+hard-coded. ``publish`` writes them as ``dist/catalog.ttl`` and ``dist/void.ttl``; the web app
+serves them at ``/catalog`` and ``/.well-known/void``.
+
+Licence: the data is published under CC BY 4.0 (README, "Licence"), stated with the DCAT-AP.de
+licence IRI ``http://dcat-ap.de/def/licenses/cc-by/4.0`` everywhere (catalog, dataset, every
+distribution, the data service and VoID), so portals find it in the controlled vocabulary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
+
+from .config import Settings
+from .formats import DATASET_FORMATS, GRAPH_FORMATS, Format, by_extension
+from .publish import DATASET_FILE, DUMPS, Manifest
+from .store import EmbeddedStore
+from .vocab import CG, DCATDE, PREFIXES, bind_prefixes, instance_namespace
+
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+ADMS = Namespace("http://www.w3.org/ns/adms#")
+FORMATS_NS = Namespace("http://www.w3.org/ns/formats/")
+#: DCAT 3 terms missing from rdflib's closed DCAT namespace (dcat:version).
+DCAT3 = Namespace(str(DCAT))
+
+EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"
+FILE_TYPE = Namespace(EU_AUTHORITY + "file-type/")
+DATA_THEME = Namespace(EU_AUTHORITY + "data-theme/")
+LANGUAGE = Namespace(EU_AUTHORITY + "language/")
+ACCESS_RIGHT = Namespace(EU_AUTHORITY + "access-right/")
+IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+
+#: CC BY 4.0 in the DCAT-AP.de licence vocabulary (http://dcat-ap.de/def/licenses).
+LICENSE = URIRef("http://dcat-ap.de/def/licenses/cc-by/4.0")
+#: Dortmund's official municipality key (Amtlicher Gemeindeschlüssel 05913000).
+DORTMUND = URIRef("http://dcat-ap.de/def/politicalGeocoding/municipalityKey/05913000")
+SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
+WIKIDATA_URI_SPACE = "http://www.wikidata.org/entity/"
+
+#: Extra prefixes of the catalog and VoID documents (besides vocab.PREFIXES).
+CATALOG_PREFIXES: dict[str, str] = {
+    **PREFIXES,
+    "vcard": str(VCARD),
+    "spdx": str(SPDX),
+    "adms": str(ADMS),
+    "dcatde": str(DCATDE),
+    "formats": str(FORMATS_NS),
+}
+
+#: Format name (formats.py) → EU file-type code and W3C format IRI (for void:feature).
+FILE_TYPES: dict[str, tuple[str, str]] = {
+    "turtle": ("RDF_TURTLE", "Turtle"),
+    "ntriples": ("RDF_N_TRIPLES", "N-Triples"),
+    "jsonld": ("JSON_LD", "JSON-LD"),
+    "rdfxml": ("RDF_XML", "RDF_XML"),
+    "nquads": ("RDF_N_QUADS", "N-Quads"),
+    "trig": ("RDF_TRIG", "TriG"),
+}
+
+ATTRIBUTION = ("citygraph contributors. Coordinates: Natural Earth (public domain), GeoNames "
+               "(CC BY), countries-states-cities-database (ODbL 1.0).")
+
+Source = ox.Store | EmbeddedStore | Path
+
+
+@dataclass(frozen=True)
+class Iris:
+    """The IRIs the catalog mints under one base IRI."""
+
+    base: str
+
+    @property
+    def catalog(self) -> URIRef:
+        """The dcat:Catalog (served at /catalog)."""
+        return URIRef(self.base + "catalog")
+
+    @property
+    def dataset(self) -> URIRef:
+        """The one dcat:Dataset, also the void:Dataset."""
+        return URIRef(self.base + "dataset/citygraph")
+
+    def distribution(self, fmt: Format) -> URIRef:
+        """The dcat:Distribution of the dump in ``fmt``."""
+        return URIRef(f"{self.dataset}/distribution/{fmt.name}")
+
+    @property
+    def service(self) -> URIRef:
+        """The SPARQL endpoint as a dcat:DataService."""
+        return URIRef(self.base + "service/sparql")
+
+    @property
+    def publisher(self) -> URIRef:
+        """The publisher (a foaf:Agent)."""
+        return URIRef(self.base + "catalog#publisher")
+
+    @property
+    def contact(self) -> URIRef:
+        """The contact point (a vcard:Kind)."""
+        return URIRef(self.base + "catalog#contact")
+
+    @property
+    def temporal(self) -> URIRef:
+        """The dataset's temporal coverage (a dcterms:PeriodOfTime)."""
+        return URIRef(self.base + "catalog#temporal-coverage")
+
+    @property
+    def homepage(self) -> URIRef:
+        """The query page: the homepage of the project and the dataset's landing page."""
+        return URIRef(self.base)
+
+    @property
+    def endpoint(self) -> URIRef:
+        """The SPARQL endpoint URL."""
+        return URIRef(self.base + "sparql")
+
+    def dump(self, name: str) -> URIRef:
+        """The download URL of a dump file."""
+        return URIRef(self.base + "dump/" + name)
+
+    @property
+    def void(self) -> URIRef:
+        """The VoID document (served at /.well-known/void)."""
+        return URIRef(self.base + ".well-known/void")
+
+    @property
+    def linkset(self) -> URIRef:
+        """The void:Linkset of the links to Wikidata."""
+        return URIRef(f"{self.dataset}/linkset/wikidata")
+
+    @property
+    def wikidata(self) -> URIRef:
+        """Wikidata, as the target void:Dataset of the linkset."""
+        return URIRef(self.base + "dataset/wikidata")
+
+
+def dump_format(name: str) -> Format:
+    """The format (formats.py) of a dump file, from its extension.
+
+    >>> dump_format("citygraph.nq").name
+    'nquads'
+    """
+    extension = name.rsplit(".", 1)[-1]
+    fmt = by_extension(extension, DATASET_FORMATS) or by_extension(extension, GRAPH_FORMATS)
+    if fmt is None:
+        raise ValueError(f"no format for dump {name!r}")
+    return fmt
+
+
+def open_source(source: Source) -> ox.Store:
+    """A pyoxigraph store over the build: an existing store, or the dataset file of a dist dir."""
+    if isinstance(source, ox.Store):
+        return source
+    if isinstance(source, EmbeddedStore):
+        return source.store
+    path = source / DATASET_FILE if source.is_dir() else source
+    store = ox.Store()
+    store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def _rows(store: ox.Store, text: str) -> list[ox.QuerySolution]:
+    result = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
+    assert isinstance(result, ox.QuerySolutions)
+    return list(result)
+
+
+def _int(term: object) -> int:
+    assert isinstance(term, ox.Literal)
+    return int(term.value)
+
+
+def _count(store: ox.Store, text: str) -> int:
+    rows = _rows(store, text)
+    return _int(rows[0]["n"]) if rows else 0
+
+
+def partnership_years(store: ox.Store) -> tuple[int, int] | None:
+    """The earliest and the latest year of any partnership's start or end date (None if none)."""
+    rows = _rows(store, """
+        SELECT (MIN(?year) AS ?first) (MAX(?year) AS ?last) WHERE {
+          ?partnership a cg:Partnership .
+          { ?partnership schema:startDate ?date } UNION { ?partnership schema:endDate ?date }
+          BIND (YEAR(?date) AS ?year)
+        }""")
+    if not rows or rows[0]["first"] is None:
+        return None
+    return _int(rows[0]["first"]), _int(rows[0]["last"])
+
+
+def _modified(manifest: Manifest) -> Literal:
+    return Literal(manifest.built, datatype=XSD.dateTime)
+
+
+def _texts(graph: Graph, subject: URIRef, predicate: URIRef, de: str, en: str) -> None:
+    graph.add((subject, predicate, Literal(de, lang="de")))
+    graph.add((subject, predicate, Literal(en, lang="en")))
+
+
+def _new_graph() -> Graph:
+    graph = Graph()
+    bind_prefixes(graph)
+    for prefix, iri in CATALOG_PREFIXES.items():
+        graph.bind(prefix, Namespace(iri), override=True, replace=True)
+    return graph
+
+
+def _agents(graph: Graph, iris: Iris) -> None:
+    graph.add((iris.publisher, RDF.type, FOAF.Agent))
+    graph.add((iris.publisher, FOAF.name, Literal("citygraph contributors")))
+    graph.add((iris.publisher, FOAF.homepage, iris.homepage))
+    # No e-mail address exists for the project, and DCAT-AP.de accepts vcard:hasURL instead.
+    graph.add((iris.contact, RDF.type, VCARD.Kind))
+    graph.add((iris.contact, VCARD.fn, Literal("citygraph contributors")))
+    graph.add((iris.contact, VCARD.hasURL, iris.homepage))
+
+
+def catalog_graph(manifest: Manifest, settings: Settings, source: Source | None = None) -> Graph:
+    """The DCAT-AP.de 3.0 catalog of a build: catalog, dataset, one distribution per dump and
+    the SPARQL endpoint as a data service (``source``: the build's store or dataset file,
+    default the dataset file in ``settings.dist_dir``)."""
+    store = open_source(source if source is not None else settings.dist_dir)
+    iris = Iris(settings.base_iri)
+    modified = _modified(manifest)
+    g = _new_graph()
+    _agents(g, iris)
+
+    g.add((iris.catalog, RDF.type, DCAT.Catalog))
+    _texts(g, iris.catalog, DCTERMS.title, "citygraph – Katalog", "citygraph catalog")
+    _texts(g, iris.catalog, DCTERMS.description,
+           "Katalog von citygraph: der Wissensgraph der internationalen Beziehungen von Städten "
+           "(Städtepartnerschaften, Projekt- und Klimapartnerschaften), beginnend mit Dortmund, "
+           "als Datensatz zum Herunterladen und als SPARQL-Endpunkt.",
+           "Catalog of citygraph: the knowledge graph of cities' international relations (town "
+           "twinnings, project and climate partnerships), starting with Dortmund, as a "
+           "downloadable dataset and a SPARQL endpoint.")
+    g.add((iris.catalog, DCTERMS.publisher, iris.publisher))
+    g.add((iris.catalog, FOAF.homepage, iris.homepage))
+    g.add((iris.catalog, DCTERMS.language, LANGUAGE.DEU))
+    g.add((iris.catalog, DCTERMS.language, LANGUAGE.ENG))
+    g.add((iris.catalog, DCTERMS.license, LICENSE))
+    g.add((iris.catalog, DCTERMS.modified, modified))
+    g.add((iris.catalog, DCTERMS.spatial, DORTMUND))
+    g.add((iris.catalog, DCAT.themeTaxonomy, URIRef(str(DATA_THEME).rstrip("/"))))
+    g.add((iris.catalog, DCAT.dataset, iris.dataset))
+    g.add((iris.catalog, DCAT.service, iris.service))
+
+    ds = iris.dataset
+    g.add((ds, RDF.type, DCAT.Dataset))
+    _texts(g, ds, DCTERMS.title,
+           "citygraph: Städtepartnerschaften und internationale Beziehungen Dortmunds",
+           "citygraph: Dortmund's town twinnings and international relations")
+    _texts(g, ds, DCTERMS.description,
+           "Die Städtepartnerschaften, Städtefreundschaften, Projekt- und Klimapartnerschaften "
+           "der Stadt Dortmund als Linked Open Data: Partnerstädte, Status und Daten jeder "
+           "Partnerschaft, Ratsbeschlüsse, Ereignisse, Organisationen und Personen, mit der "
+           "Quelle jeder Aussage und Verknüpfungen zu Wikidata.",
+           "The town twinnings, friendships, project and climate partnerships of the city of "
+           "Dortmund as linked open data: partner cities, the status and dates of each "
+           "partnership, council resolutions, events, organisations and people, with the source "
+           "of every statement and links to Wikidata.")
+    g.add((ds, DCTERMS.identifier, Literal(str(ds))))
+    g.add((ds, DCAT3.version, Literal(manifest.version)))
+    g.add((ds, DCTERMS.publisher, iris.publisher))
+    g.add((ds, DCAT.contactPoint, iris.contact))
+    g.add((ds, DCAT.landingPage, iris.homepage))
+    g.add((ds, DCTERMS.license, LICENSE))
+    g.add((ds, DCTERMS.accessRights, ACCESS_RIGHT.PUBLIC))
+    g.add((ds, DCTERMS.spatial, DORTMUND))
+    g.add((ds, DCTERMS.modified, modified))
+    g.add((ds, DCTERMS.language, LANGUAGE.DEU))
+    g.add((ds, DCTERMS.language, LANGUAGE.ENG))
+    for theme in ("GOVE", "SOCI"):
+        g.add((ds, DCAT.theme, DATA_THEME[theme]))
+    for word in ("Städtepartnerschaft", "Städtediplomatie", "internationale Beziehungen",
+                 "Dortmund", "Linked Open Data", "Wikidata"):
+        g.add((ds, DCAT.keyword, Literal(word, lang="de")))
+    for word in ("town twinning", "sister cities", "urban diplomacy", "Dortmund",
+                 "linked open data", "Wikidata"):
+        g.add((ds, DCAT.keyword, Literal(word, lang="en")))
+    years = partnership_years(store)
+    if years is not None:
+        g.add((ds, DCTERMS.temporal, iris.temporal))
+        g.add((iris.temporal, RDF.type, DCTERMS.PeriodOfTime))
+        g.add((iris.temporal, DCAT.startDate, Literal(f"{years[0]:04d}", datatype=XSD.gYear)))
+        g.add((iris.temporal, DCAT.endDate, Literal(f"{years[1]:04d}", datatype=XSD.gYear)))
+
+    for name in DUMPS:
+        info = manifest.files[name]
+        fmt = dump_format(name)
+        dist = iris.distribution(fmt)
+        code, _ = FILE_TYPES[fmt.name]
+        g.add((ds, DCAT.distribution, dist))
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, DCTERMS.title, Literal(f"{name} ({FILE_TYPES[fmt.name][1]})")))
+        _texts(g, dist, DCTERMS.description,
+               f"Der ganze Datensatz als eine Datei ({fmt.media_type}).",
+               f"The whole dataset as one file ({fmt.media_type}).")
+        g.add((dist, DCAT.accessURL, iris.dump(name)))
+        g.add((dist, DCAT.downloadURL, iris.dump(name)))
+        g.add((dist, DCTERMS.format, FILE_TYPE[code]))
+        g.add((dist, DCAT.mediaType, URIRef(IANA_MEDIA_TYPES + fmt.media_type)))
+        g.add((dist, DCAT.byteSize, Literal(int(info["bytes"]), datatype=XSD.nonNegativeInteger)))
+        checksum = URIRef(f"{dist}#sha256")
+        g.add((dist, SPDX.checksum, checksum))
+        g.add((checksum, RDF.type, SPDX.Checksum))
+        g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+        g.add((checksum, SPDX.checksumValue, Literal(info["sha256"], datatype=XSD.hexBinary)))
+        g.add((dist, DCTERMS.license, LICENSE))
+        g.add((dist, DCATDE.licenseAttributionByText, Literal(ATTRIBUTION)))
+        g.add((dist, DCTERMS.modified, modified))
+
+    svc = iris.service
+    g.add((svc, RDF.type, DCAT.DataService))
+    _texts(g, svc, DCTERMS.title, "citygraph SPARQL-Endpunkt", "citygraph SPARQL endpoint")
+    _texts(g, svc, DCTERMS.description,
+           "SPARQL-1.1-Endpunkt über den ganzen Datensatz (Standardgraph: Vereinigung aller "
+           "benannten Graphen); GET ohne Anfrage liefert die Service Description.",
+           "SPARQL 1.1 endpoint over the whole dataset (default graph: the union of all named "
+           "graphs); GET without a query returns the service description.")
+    g.add((svc, DCAT.endpointURL, iris.endpoint))
+    g.add((svc, DCAT.endpointDescription, iris.endpoint))
+    g.add((svc, DCTERMS.conformsTo, SPARQL_PROTOCOL))
+    g.add((svc, DCAT.servesDataset, ds))
+    g.add((svc, DCTERMS.publisher, iris.publisher))
+    g.add((svc, DCAT.contactPoint, iris.contact))
+    g.add((svc, DCAT.landingPage, iris.homepage))
+    g.add((svc, DCTERMS.license, LICENSE))
+    g.add((svc, DCTERMS.accessRights, ACCESS_RIGHT.PUBLIC))
+    g.add((svc, DCAT.keyword, Literal("SPARQL")))
+    return g
+
+
+@dataclass(frozen=True)
+class VoidCounts:
+    """The statistics VoID states about a build, each counted with SPARQL."""
+
+    triples: int
+    entities: int
+    classes: int
+    properties: int
+    distinct_subjects: int
+    distinct_objects: int
+    wikidata_links: int
+    class_partitions: Mapping[str, int]
+    property_partitions: Mapping[str, int]
+    vocabularies: tuple[str, ...]
+
+
+def void_counts(store: ox.Store, base_iri: str) -> VoidCounts:
+    """Count triples, entities, classes, properties, subjects, objects and Wikidata links of the
+    merged graph (distinct triples of all named graphs) with SPARQL."""
+    triples = "SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o }"
+    space = instance_namespace(base_iri)
+    entities = _count(store, f"""
+        SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{
+          ?s ?p ?o FILTER (isIRI(?s) && STRSTARTS(STR(?s), {_string(space)}))
+        }}""")
+    classes = {str(r["c"].value): _int(r["n"]) for r in _rows(store, """
+        SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER isIRI(?c) } GROUP BY ?c""")}
+    properties = {str(r["p"].value): _int(r["n"]) for r in _rows(store, f"""
+        SELECT ?p (COUNT(*) AS ?n) WHERE {{ {{ {triples} }} }} GROUP BY ?p""")}
+    vocabularies = tuple(sorted(str(r["ns"].value) for r in _rows(store, """
+        SELECT DISTINCT ?ns WHERE {
+          { ?s ?term ?o } UNION { ?s a ?term FILTER isIRI(?term) }
+          BIND (REPLACE(STR(?term), "[^#/]*$", "") AS ?ns)
+        }""")))
+    return VoidCounts(
+        triples=_count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ {triples} }} }}"),
+        entities=entities,
+        classes=len(classes),
+        properties=len(properties),
+        distinct_subjects=_count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"),
+        distinct_objects=_count(store, "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"),
+        wikidata_links=_count(store, """
+            SELECT (COUNT(*) AS ?n) WHERE {
+              SELECT DISTINCT ?s ?o WHERE { ?s cg:wikidataEntity ?o } }"""),
+        class_partitions=dict(sorted(classes.items())),
+        property_partitions=dict(sorted(properties.items())),
+        vocabularies=vocabularies,
+    )
+
+
+def _string(text: str) -> str:
+    """A SPARQL string literal for a trusted constant (the configured base IRI)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def partition_iri(dataset: URIRef, kind: str, term: str) -> URIRef:
+    """A stable IRI for the class or property partition of ``term`` (its prefixed name, or a
+    hash when it has none).
+
+    >>> partition_iri(URIRef("http://e/ds"), "class", "https://w3id.org/citygraph/ontology#City")
+    rdflib.term.URIRef('http://e/ds/partition/class/cg-City')
+    """
+    for prefix, namespace in PREFIXES.items():
+        local = term[len(namespace):]
+        if term.startswith(namespace) and re.fullmatch(r"[A-Za-z0-9_.-]+", local):
+            return URIRef(f"{dataset}/partition/{kind}/{prefix}-{local}")
+    return URIRef(f"{dataset}/partition/{kind}/{hashlib.sha256(term.encode()).hexdigest()[:16]}")
+
+
+def _n(value: int) -> Literal:
+    return Literal(value, datatype=XSD.integer)
+
+
+def void_graph(manifest: Manifest, settings: Settings, source: Source | None = None) -> Graph:
+    """The VoID description of a build: statistics, partitions, endpoint, dumps, vocabularies
+    and the linkset to Wikidata (``source``: the build's store or dataset file)."""
+    store = open_source(source if source is not None else settings.dist_dir)
+    counts = void_counts(store, settings.base_iri)
+    iris = Iris(settings.base_iri)
+    ds = iris.dataset
+    g = _new_graph()
+
+    g.add((iris.void, RDF.type, VOID.DatasetDescription))
+    g.add((iris.void, DCTERMS.title, Literal("VoID description of citygraph", lang="en")))
+    g.add((iris.void, FOAF.primaryTopic, ds))
+
+    g.add((ds, RDF.type, VOID.Dataset))
+    _texts(g, ds, DCTERMS.title,
+           "citygraph: Städtepartnerschaften und internationale Beziehungen Dortmunds",
+           "citygraph: Dortmund's town twinnings and international relations")
+    g.add((ds, DCTERMS.publisher, iris.publisher))
+    g.add((iris.publisher, RDF.type, FOAF.Agent))
+    g.add((iris.publisher, FOAF.name, Literal("citygraph contributors")))
+    g.add((ds, DCTERMS.license, LICENSE))
+    g.add((ds, DCTERMS.modified, _modified(manifest)))
+    g.add((ds, FOAF.homepage, iris.homepage))
+    g.add((ds, VOID.sparqlEndpoint, iris.endpoint))
+    g.add((ds, VOID.uriSpace, Literal(instance_namespace(settings.base_iri))))
+    root = instance_namespace(settings.base_iri) + "city/dortmund"
+    if store.query(f"ASK {{ <{root}> ?p ?o }}", use_default_graph_as_union=True):
+        g.add((ds, VOID.rootResource, URIRef(root)))
+    for name in DUMPS:
+        g.add((ds, VOID.dataDump, iris.dump(name)))
+        g.add((ds, VOID.feature, FORMATS_NS[FILE_TYPES[dump_format(name).name][1]]))
+    for namespace in counts.vocabularies:
+        if namespace.startswith(("http://", "https://")):
+            g.add((ds, VOID.vocabulary, URIRef(namespace)))
+    g.add((ds, VOID.triples, _n(counts.triples)))
+    g.add((ds, VOID.entities, _n(counts.entities)))
+    g.add((ds, VOID.classes, _n(counts.classes)))
+    g.add((ds, VOID.properties, _n(counts.properties)))
+    g.add((ds, VOID.distinctSubjects, _n(counts.distinct_subjects)))
+    g.add((ds, VOID.distinctObjects, _n(counts.distinct_objects)))
+    for cls, entities in counts.class_partitions.items():
+        node = partition_iri(ds, "class", cls)
+        g.add((ds, VOID.classPartition, node))
+        g.add((node, VOID["class"], URIRef(cls)))
+        g.add((node, VOID.entities, _n(entities)))
+    for prop, triples in counts.property_partitions.items():
+        node = partition_iri(ds, "property", prop)
+        g.add((ds, VOID.propertyPartition, node))
+        g.add((node, VOID.property, URIRef(prop)))
+        g.add((node, VOID.triples, _n(triples)))
+
+    wd = iris.wikidata
+    g.add((wd, RDF.type, VOID.Dataset))
+    g.add((wd, DCTERMS.title, Literal("Wikidata")))
+    g.add((wd, FOAF.homepage, URIRef("https://www.wikidata.org/")))
+    g.add((wd, VOID.uriSpace, Literal(WIKIDATA_URI_SPACE)))
+    g.add((wd, VOID.sparqlEndpoint, URIRef("https://query.wikidata.org/sparql")))
+
+    ls = iris.linkset
+    g.add((ds, VOID.subset, ls))
+    g.add((ls, RDF.type, VOID.Linkset))
+    _texts(g, ls, DCTERMS.title, "Verknüpfungen zu Wikidata", "Links to Wikidata")
+    g.add((ls, VOID.subjectsTarget, ds))
+    g.add((ls, VOID.objectsTarget, wd))
+    g.add((ls, VOID.linkPredicate, CG.wikidataEntity))
+    g.add((ls, VOID.triples, _n(counts.wikidata_links)))
+    return g
+
+
+def describe(manifest: Manifest, settings: Settings, source: Source) -> dict[str, bytes]:
+    """The catalog and VoID documents of a build as Turtle files (name → content)."""
+    store = open_source(source)
+    return {
+        CATALOG_FILE: catalog_graph(manifest, settings, store).serialize(format="turtle")
+        .encode("utf-8"),
+        VOID_FILE: void_graph(manifest, settings, store).serialize(format="turtle")
+        .encode("utf-8"),
+    }
+
+
+CATALOG_FILE = "catalog.ttl"
+VOID_FILE = "void.ttl"

@@ -1,0 +1,352 @@
+"""A pool of worker processes that run SPARQL queries with a timeout that really stops them.
+
+Neither pyoxigraph nor rdflib can be interrupted from another thread, so every query of the web
+app runs in a worker process (started with the ``spawn`` context, never forked from a threaded
+server). Each worker loads the build once (an :class:`~citygraph.store.EmbeddedStore` over
+``dist/``), then answers jobs: it runs the query, serialises the answer with
+:func:`citygraph.store.answer` and sends back the bytes, or a typed error. When no answer arrives
+within the timeout, the worker process is killed — the runaway work stops with it — a fresh worker
+takes its place, and :class:`~citygraph.errors.QueryTimeout` is raised. The other workers keep
+answering meanwhile; a request waiting for a free worker waits at most the timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import re
+import signal
+import threading
+import time
+import traceback
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pyoxigraph as ox
+
+from . import errors
+from .errors import CitygraphError, QuerySyntaxError, QueryTimeout, UpdateForbidden
+from .formats import GRAPH_FORMATS, SELECT_FORMATS, Answer, Format
+from .vocab import PREFIXES
+
+LOG = logging.getLogger(__name__)
+
+#: Seconds a fresh worker may take to load the build before it is given up.
+STARTUP_SECONDS = 120.0
+
+#: Seconds between two checks, in a worker, that its parent process is still alive.
+PARENT_CHECK_SECONDS = 0.5
+
+_LINE_COLUMN = re.compile(r"error at (\d+):(\d+):\s*")
+
+
+class WorkerFailed(CitygraphError):
+    """A query worker process stopped unexpectedly (or could not start)."""
+
+    http_status = 500
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query for a worker: text, format names, bound values, dataset and row cap."""
+
+    text: str
+    select_format: str
+    graph_format: str
+    substitutions: Mapping[str, ox.NamedNode | ox.Literal] = field(default_factory=dict)
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    max_rows: int = 10_000
+
+
+def syntax_message(message: str) -> str:
+    """Spell pyoxigraph's ``error at L:C:`` as ``line L, column C:`` in a syntax error message.
+
+    >>> syntax_message("SPARQL syntax error: error at 3:10: expected one of IF, OPTIONAL")
+    'SPARQL syntax error at line 3, column 10: expected one of IF, OPTIONAL'
+    """
+    match = _LINE_COLUMN.search(message)
+    if not match:
+        return message
+    head = message[: match.start()].rstrip(": ")
+    where = f" at line {match.group(1)}, column {match.group(2)}: "
+    return head + where + message[match.end():]
+
+
+def parses_as_update(text: str) -> bool:
+    """True when ``text`` is SPARQL Update (parsed only, never run).
+
+    >>> parses_as_update("INSERT DATA { cg:a cg:b cg:c }")
+    True
+    >>> parses_as_update("SELECT * WHERE { ?s ?p ?o }")
+    False
+    """
+    from pyparsing.exceptions import ParseBaseException
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        parseUpdate(text)
+    except (ParseBaseException, ValueError, TypeError):
+        return False
+    return True
+
+
+def run_job(store: Any, job: Job) -> Answer:
+    """Run one job on a store (in the worker) and serialise its answer."""
+    from .store import answer
+
+    try:
+        result = store.query(job.text, substitutions=job.substitutions or None,
+                             default_graphs=job.default_graphs, named_graphs=job.named_graphs)
+        return answer(result, SELECT_FORMATS[job.select_format], GRAPH_FORMATS[job.graph_format],
+                      job.max_rows)
+    except QuerySyntaxError as exc:
+        if parses_as_update(job.text):
+            raise UpdateForbidden(
+                "SPARQL Update is not allowed: this endpoint is read-only") from None
+        raise QuerySyntaxError(syntax_message(exc.message)) from None
+    except SyntaxError as exc:  # an engine error found while evaluating (e.g. in a SERVICE call)
+        raise QuerySyntaxError(syntax_message(f"SPARQL error: {exc}")) from None
+
+
+def _watch_parent(parent: int) -> None:
+    """End this worker when the process that started it has gone (no orphaned workers)."""
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def worker_main(conn: Connection, dist: str, prefixes: Mapping[str, str], parent: int) -> None:
+    """The body of a worker process: load the build once, then answer jobs until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; it then ends us
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    from .store import EmbeddedStore
+
+    try:
+        store = EmbeddedStore(Path(dist), prefixes=prefixes)
+    except CitygraphError as exc:
+        conn.send(("error", type(exc).__name__, exc.message))
+        return
+    except Exception as exc:  # report why the worker could not start, then end
+        conn.send(("crash", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        try:
+            result = run_job(store, job)
+        except CitygraphError as exc:
+            conn.send(("error", type(exc).__name__, exc.message))
+        except Exception:  # a bug: report it as a failed worker job, keep serving
+            conn.send(("crash", traceback.format_exc(limit=5)))
+        else:
+            conn.send(("ok", result.body, result.kind, result.rows, result.truncated))
+
+
+def _error(name: str, message: str) -> CitygraphError:
+    """Rebuild, in the parent, a typed error a worker reported by class name and message."""
+    cls = getattr(errors, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, CitygraphError)):
+        cls = WorkerFailed
+    exc = cls.__new__(cls)
+    CitygraphError.__init__(exc, message)
+    return exc
+
+
+class Worker:
+    """The parent's handle on one worker process and its end of the pipe."""
+
+    def __init__(self, context: multiprocessing.context.BaseContext, dist: Path,
+                 prefixes: Mapping[str, str]) -> None:
+        self.conn, child = context.Pipe()
+        self.process: BaseProcess = context.Process(  # type: ignore[attr-defined]
+            target=worker_main, args=(child, str(dist), dict(prefixes), os.getpid()),
+            name="citygraph-query-worker", daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = False
+        self.dead = False
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id."""
+        return self.process.pid
+
+    def wait_ready(self, limit: float = STARTUP_SECONDS) -> None:
+        """Wait until the worker has loaded the build; raise its error if it could not."""
+        if self.ready:
+            return
+        if not self.conn.poll(limit):
+            raise WorkerFailed(f"a query worker did not start within {limit:g} s")
+        try:
+            message = self.conn.recv()
+        except (EOFError, OSError):
+            raise WorkerFailed("a query worker stopped while loading the build") from None
+        if message[0] == "error":
+            raise _error(message[1], message[2])
+        if message[0] != "ready":
+            LOG.error("a query worker could not start: %s", message[1])
+            raise WorkerFailed("a query worker could not start (the error has been logged)")
+        self.ready = True
+
+    def kill(self) -> None:
+        """Kill the process (the work it does stops) and release the pipe; idempotent."""
+        if self.dead:
+            return
+        self.dead = True
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+def _stop_all(workers: set[Worker], lock: threading.Lock) -> None:
+    """Stop every worker of a pool (used by close() and at interpreter exit)."""
+    with lock:
+        doomed = list(workers)
+        workers.clear()
+    for worker in doomed:
+        try:
+            worker.kill()
+        except (OSError, ValueError):
+            pass
+
+
+class Executor:
+    """A pool of query worker processes over one build, with a per-query timeout."""
+
+    def __init__(self, dist: Path, *, workers: int = 2, timeout: float = 10.0,
+                 prefixes: Mapping[str, str] = PREFIXES, start_method: str = "spawn") -> None:
+        self.dist = Path(dist)
+        self.size = workers
+        self.timeout = timeout
+        self.prefixes = dict(prefixes)
+        self._context = multiprocessing.get_context(start_method)
+        self._idle: queue.Queue[Worker] = queue.Queue()
+        self._all: set[Worker] = set()
+        self._lock = threading.Lock()
+        self._started = False
+        self._closed = False
+        self._finalizer = weakref.finalize(self, _stop_all, self._all, self._lock)
+
+    def __enter__(self) -> Executor:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the current workers (for tests and monitoring)."""
+        with self._lock:
+            return sorted(w.pid for w in self._all if w.pid is not None)
+
+    def start(self) -> Executor:
+        """Start the worker processes (they load the build in the background); idempotent."""
+        with self._lock:
+            if self._closed:
+                raise WorkerFailed("the query executor is closed")
+            if not self._started:
+                self._started = True
+                for _ in range(self.size):
+                    self._spawn_locked()
+        return self
+
+    def _spawn_locked(self) -> None:
+        worker = Worker(self._context, self.dist, self.prefixes)
+        self._all.add(worker)
+        self._idle.put(worker)
+
+    def _acquire(self) -> Worker:
+        """An idle worker, waiting at most the timeout for one to be free."""
+        try:
+            return self._idle.get(timeout=self.timeout)
+        except queue.Empty:
+            raise QueryTimeout(f"the server is busy: no query worker became free within the "
+                               f"limit of {self.timeout:g} s; try again later") from None
+
+    def _release(self, worker: Worker) -> None:
+        with self._lock:
+            if self._closed or worker not in self._all:
+                return
+        self._idle.put(worker)
+
+    def _replace(self, worker: Worker) -> None:
+        """Kill ``worker`` and put a fresh one in its place."""
+        with self._lock:
+            known = worker in self._all
+            self._all.discard(worker)
+            if known and not self._closed:
+                self._spawn_locked()
+        worker.kill()
+
+    def run(
+        self,
+        text: str,
+        *,
+        select_format: Format,
+        graph_format: Format,
+        substitutions: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        max_rows: int = 10_000,
+    ) -> Answer:
+        """Run a query on an idle worker and return its serialised answer.
+
+        Raises the query's typed error (QuerySyntaxError, UpdateForbidden, …), or QueryTimeout
+        when it runs past the timeout (the worker is then killed and replaced).
+        """
+        for fmt, table in ((select_format, SELECT_FORMATS), (graph_format, GRAPH_FORMATS)):
+            if table.get(fmt.name) != fmt:
+                raise ValueError(f"format {fmt.name!r} is not one of {sorted(table)}")
+        job = Job(text, select_format.name, graph_format.name, dict(substitutions or {}),
+                  tuple(default_graphs), tuple(named_graphs), max_rows)
+        self.start()
+        worker = self._acquire()
+        healthy = False
+        try:
+            worker.wait_ready()
+            worker.conn.send(job)
+            if not worker.conn.poll(self.timeout):
+                raise QueryTimeout(f"the query ran longer than the limit of {self.timeout:g} s "
+                                   f"and was stopped; narrow it down or add a LIMIT")
+            reply = worker.conn.recv()
+            healthy = True
+        except (EOFError, OSError, BrokenPipeError):
+            if self._closed:
+                raise WorkerFailed("the query executor is closed") from None
+            raise WorkerFailed("the query worker stopped unexpectedly") from None
+        finally:
+            if healthy:
+                self._release(worker)
+            else:
+                self._replace(worker)
+        if reply[0] == "ok":
+            _, body, kind, rows, truncated = reply
+            return Answer(body, graph_format if kind == "graph" else select_format, kind, rows,
+                          truncated)
+        if reply[0] == "error":
+            raise _error(reply[1], reply[2])
+        LOG.error("a query failed in a worker process:\n%s", reply[1])
+        raise WorkerFailed("the query failed because of an internal error (it has been logged)")
+
+    def close(self) -> None:
+        """Stop every worker process; the executor cannot be used afterwards."""
+        with self._lock:
+            self._closed = True
+        self._finalizer()

@@ -1,0 +1,225 @@
+"""The query executor: worker processes, typed errors, and a timeout that really stops a query."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from citygraph.config import Settings
+from citygraph.errors import BuildNotFound, QuerySyntaxError, QueryTimeout, UpdateForbidden
+from citygraph.executor import Executor, WorkerFailed
+from citygraph.formats import GRAPH_FORMATS, SELECT_FORMATS, Format
+from citygraph.pipeline import BuildResult
+from citygraph.store import EmbeddedStore
+from citygraph.vocab import INFERRED_GRAPH
+
+TIMEOUT = 1.0
+#: A cross join of the data with itself three times: billions of solutions, runs for hours.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+JSON = SELECT_FORMATS["json"]
+TURTLE = GRAPH_FORMATS["turtle"]
+
+
+def alive(pid: int) -> bool:
+    """True when a process with this id exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def run(executor: Executor, text: str, fmt: Format = JSON, **kwargs: object) -> ox.QuerySolutions:
+    """Run a SELECT query on the executor and parse its answer back."""
+    answer = executor.run(text, select_format=fmt, graph_format=TURTLE, **kwargs)  # type: ignore[arg-type]
+    return ox.parse_query_results(answer.body, format=fmt.writer)  # type: ignore[return-value,arg-type]
+
+
+def count(executor: Executor, text: str = COUNT, **kwargs: object) -> int:
+    """The single integer ?n that a counting query answers."""
+    rows = list(run(executor, text, **kwargs))
+    return int(rows[0]["n"].value)
+
+
+@pytest.fixture(scope="module")
+def dist(settings: Settings, built: BuildResult) -> Path:
+    """The build directory of the session build."""
+    return settings.dist_dir
+
+
+@pytest.fixture(scope="module")
+def reference(dist: Path) -> EmbeddedStore:
+    """The same build opened in this process, to compare the workers' answers with."""
+    return EmbeddedStore(dist)
+
+
+def closing(dist: Path) -> Iterator[Executor]:
+    """An executor with two workers and a one-second timeout; no worker outlives it."""
+    pool = Executor(dist, workers=2, timeout=TIMEOUT).start()
+    yield pool
+    pids = pool.pids
+    pool.close()
+    assert not any(alive(pid) for pid in pids)
+
+
+@pytest.fixture(scope="module")
+def shared(dist: Path) -> Iterator[Executor]:
+    """An executor shared by the tests that only read answers."""
+    yield from closing(dist)
+
+
+@pytest.fixture()
+def executor(dist: Path) -> Iterator[Executor]:
+    """A fresh executor for one test (the tests that kill workers)."""
+    yield from closing(dist)
+
+
+def test_answers_like_the_store_in_process(shared: Executor, reference: EmbeddedStore) -> None:
+    expected = int(next(iter(reference.query(COUNT)))["n"].value)  # type: ignore[index,union-attr]
+    assert expected > 100
+    assert count(shared) == expected
+
+
+def test_every_worker_is_a_separate_live_process(shared: Executor) -> None:
+    count(shared)
+    pids = shared.pids
+    assert len(pids) == 2 and os.getpid() not in pids
+    assert all(alive(pid) for pid in pids)
+
+
+def test_graph_answer_in_the_requested_format(shared: Executor) -> None:
+    fmt = GRAPH_FORMATS["ntriples"]
+    answer = shared.run("CONSTRUCT WHERE { ?s a cg:City } LIMIT 5", select_format=JSON,
+                          graph_format=fmt)
+    assert (answer.kind, answer.format, answer.rows, answer.truncated) == ("graph", fmt, 5, False)
+    triples = list(ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES))
+    assert len(triples) == 5
+    assert all(str(t.object) == "<https://w3id.org/citygraph/ontology#City>" for t in triples)
+
+
+def test_row_cap_is_reported(shared: Executor) -> None:
+    answer = shared.run("SELECT * WHERE { ?s ?p ?o }", select_format=JSON, graph_format=TURTLE,
+                          max_rows=7)
+    assert (answer.kind, answer.rows, answer.truncated) == ("select", 7, True)
+    assert len(list(ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON))) == 7
+
+
+def test_substitutions_are_bound_in_the_worker(shared: Executor) -> None:
+    rows = list(run(shared, "SELECT ?x WHERE {}", substitutions={"x": ox.Literal("a'b\"} }")}))
+    assert rows[0]["x"] == ox.Literal("a'b\"} }")
+
+
+def test_dataset_of_the_request(shared: Executor, reference: EmbeddedStore) -> None:
+    inferred = str(INFERRED_GRAPH)
+    only_inferred = count(shared, default_graphs=[inferred])
+    expected = sum(1 for _ in reference.store.quads_for_pattern(None, None, None,
+                                                                ox.NamedNode(inferred)))
+    assert 0 < only_inferred == expected < count(shared)
+    named = count(shared, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+                  named_graphs=[inferred])
+    assert named == expected
+
+
+def test_syntax_error_carries_line_and_column(shared: Executor) -> None:
+    with pytest.raises(QuerySyntaxError, match=r"line 3, column \d+"):
+        shared.run("SELECT *\nWHERE {\n  ?s ?p ?o FILTER( }", select_format=JSON,
+                     graph_format=TURTLE)
+
+
+@pytest.mark.parametrize("update", [
+    "INSERT DATA { cg:a cg:b cg:c }",
+    "# a comment\nPREFIX ex: <http://example.org/>\nDELETE WHERE { ?s ?p ?o }",
+    "DROP ALL",
+])
+def test_update_is_forbidden_and_changes_nothing(shared: Executor, update: str) -> None:
+    before = count(shared)
+    with pytest.raises(UpdateForbidden):
+        shared.run(update, select_format=JSON, graph_format=TURTLE)
+    assert count(shared) == before
+
+
+def test_runaway_query_is_killed_and_replaced(executor: Executor, reference: EmbeddedStore) -> None:
+    count(executor)
+    before = set(executor.pids)
+    start = time.monotonic()
+    with pytest.raises(QueryTimeout, match=r"limit of 1 s"):
+        executor.run(RUNAWAY, select_format=JSON, graph_format=TURTLE)
+    assert time.monotonic() - start < TIMEOUT + 2
+    after = set(executor.pids)
+    killed = before - after
+    assert len(killed) == 1 and len(after) == 2
+    assert not alive(killed.pop())  # the work really stopped with its process
+    expected = int(next(iter(reference.query(COUNT)))["n"].value)  # type: ignore[index,union-attr]
+    assert count(executor) == expected  # the next query is answered normally
+
+
+def test_other_queries_are_answered_while_one_runs_away(executor: Executor) -> None:
+    count(executor)
+    failures: list[BaseException] = []
+
+    def runaway() -> None:
+        try:
+            executor.run(RUNAWAY, select_format=JSON, graph_format=TURTLE)
+        except QueryTimeout as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(0.2)  # the runaway query holds one worker now
+    start = time.monotonic()
+    answers = [count(executor) for _ in range(3)]
+    assert time.monotonic() - start < TIMEOUT  # answered by the other worker, not after the kill
+    assert thread.is_alive()
+    thread.join(TIMEOUT + 5)
+    assert not thread.is_alive() and len(failures) == 1
+    assert len(set(answers)) == 1
+
+
+def test_waiting_for_a_free_worker_is_bounded(dist: Path) -> None:
+    with Executor(dist, workers=1, timeout=TIMEOUT) as pool:
+        count(pool)
+        errors: list[BaseException] = []
+
+        def runaway() -> None:
+            try:
+                pool.run(RUNAWAY, select_format=JSON, graph_format=TURTLE)
+            except QueryTimeout as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=runaway) for _ in range(2)]
+        start = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(3 * TIMEOUT + 5)
+        assert len(errors) == 2
+        assert time.monotonic() - start < 2 * TIMEOUT + 3
+        assert count(pool) > 0
+
+
+def test_close_ends_every_worker(dist: Path) -> None:
+    pool = Executor(dist, workers=2, timeout=TIMEOUT)
+    count(pool)
+    pids = pool.pids
+    assert len(pids) == 2 and all(alive(pid) for pid in pids)
+    pool.close()
+    assert pool.pids == [] and not any(alive(pid) for pid in pids)
+    with pytest.raises(WorkerFailed):
+        count(pool)
+
+
+def test_missing_build_is_a_typed_error(tmp_path: Path) -> None:
+    with Executor(tmp_path, workers=1, timeout=TIMEOUT) as pool, pytest.raises(BuildNotFound):
+        count(pool)
+
+
+def test_unknown_format_is_refused(shared: Executor) -> None:
+    with pytest.raises(ValueError, match="not one of"):
+        shared.run(COUNT, select_format=TURTLE, graph_format=TURTLE)
