@@ -62,7 +62,8 @@ def test_same_sources_give_byte_identical_dumps(built: BuildResult, repo: Path,
                                                 tmp_path: Path) -> None:
     """A second build in another process (other hash seed) writes the same bytes."""
     env = dict(os.environ, PYTHONHASHSEED="12345")
-    proc = subprocess.run([str(Path(sys.executable).with_name("citygraph")), "build", "--quiet", "--root", str(repo), "--dist",
+    proc = subprocess.run([str(Path(sys.executable).with_name("citygraph")), "build", "--quiet",
+                           "--root", str(repo), "--dist",
                            str(tmp_path / "again")], env=env, capture_output=True, text=True,
                           check=False, timeout=300)
     assert proc.returncode == 0, proc.stderr

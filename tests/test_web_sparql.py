@@ -423,6 +423,7 @@ def test_service_description(client: FlaskClient, app: Flask, fmt: Format) -> No
     assert (service, SD.endpoint, service) in graph
     assert (service, SD.supportedLanguage, SD.SPARQL11Query) in graph
     assert (service, SD.feature, SD.UnionDefaultGraph) in graph
+    assert (service, SD.feature, SD.BasicFederatedQuery) in graph  # the default allowlist: WDQS
     assert set(graph.objects(service, SD.resultFormat)) == {URIRef(i) for i in FORMAT_IRIS.values()}
     dataset = graph.value(service, SD.defaultDataset)
     assert (dataset, RDF.type, SD.Dataset) in graph

@@ -186,7 +186,7 @@ def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
         substitutions = {}
     if is_stale(settings):
         build(settings)
-    store = EmbeddedStore(settings.dist_dir)
+    store = EmbeddedStore(settings.dist_dir, services=settings.services)
     result = store.query(text, substitutions=substitutions)
     fmt = args.format
     if isinstance(result, ox.QueryTriples):

@@ -53,6 +53,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_rows", int, 10_000, "largest number of result rows returned by /sparql and /api"),
     Setting("query_workers", int, 2, "worker processes that run SPARQL queries"),
     Setting("cache_seconds", int, 300, "max-age of Cache-Control on data responses"),
+    Setting("service_allowlist", str, "https://query.wikidata.org/sparql",
+            "SPARQL endpoints a federated query (SERVICE) may call, comma-separated; "
+            "'' allows none"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -83,6 +86,7 @@ class Settings:
     max_rows: int = 10_000
     query_workers: int = 2
     cache_seconds: int = 300
+    service_allowlist: str = "https://query.wikidata.org/sparql"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -91,6 +95,13 @@ class Settings:
         for name in ("query_timeout", "max_query_bytes", "max_rows", "query_workers", "port"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"setting {name} must be positive, got {getattr(self, name)!r}")
+
+    @property
+    def services(self) -> frozenset[str]:
+        """The endpoint IRIs a SERVICE clause may call."""
+        from .federation import parse_allowlist
+
+        return parse_allowlist(self.service_allowlist)
 
     @property
     def dist_dir(self) -> Path:

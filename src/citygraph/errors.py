@@ -92,6 +92,12 @@ class UpdateForbidden(CitygraphError):
     http_status = 403
 
 
+class ServiceForbidden(CitygraphError):
+    """A federated query names a SERVICE endpoint that is not on the allowlist."""
+
+    http_status = 403
+
+
 class NotFound(CitygraphError):
     """The resource does not exist."""
 

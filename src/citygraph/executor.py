@@ -22,7 +22,7 @@ import threading
 import time
 import traceback
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -125,14 +125,15 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
-def worker_main(conn: Connection, dist: str, prefixes: Mapping[str, str], parent: int) -> None:
+def worker_main(conn: Connection, dist: str, prefixes: Mapping[str, str], parent: int,
+                services: frozenset[str] = frozenset()) -> None:
     """The body of a worker process: load the build once, then answer jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; it then ends us
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     from .store import EmbeddedStore
 
     try:
-        store = EmbeddedStore(Path(dist), prefixes=prefixes)
+        store = EmbeddedStore(Path(dist), prefixes=prefixes, services=services)
     except CitygraphError as exc:
         conn.send(("error", type(exc).__name__, exc.message))
         return
@@ -171,10 +172,10 @@ class Worker:
     """The parent's handle on one worker process and its end of the pipe."""
 
     def __init__(self, context: multiprocessing.context.BaseContext, dist: Path,
-                 prefixes: Mapping[str, str]) -> None:
+                 prefixes: Mapping[str, str], services: frozenset[str] = frozenset()) -> None:
         self.conn, child = context.Pipe()
         self.process: BaseProcess = context.Process(  # type: ignore[attr-defined]
-            target=worker_main, args=(child, str(dist), dict(prefixes), os.getpid()),
+            target=worker_main, args=(child, str(dist), dict(prefixes), os.getpid(), services),
             name="citygraph-query-worker", daemon=True)
         self.process.start()
         child.close()
@@ -230,8 +231,10 @@ class Executor:
     """A pool of query worker processes over one build, with a per-query timeout."""
 
     def __init__(self, dist: Path, *, workers: int = 2, timeout: float = 10.0,
-                 prefixes: Mapping[str, str] = PREFIXES, start_method: str = "spawn") -> None:
+                 prefixes: Mapping[str, str] = PREFIXES, services: Collection[str] = (),
+                 start_method: str = "spawn") -> None:
         self.dist = Path(dist)
+        self.services = frozenset(services)
         self.size = workers
         self.timeout = timeout
         self.prefixes = dict(prefixes)
@@ -268,7 +271,7 @@ class Executor:
         return self
 
     def _spawn_locked(self) -> None:
-        worker = Worker(self._context, self.dist, self.prefixes)
+        worker = Worker(self._context, self.dist, self.prefixes, self.services)
         self._all.add(worker)
         self._idle.put(worker)
 

@@ -9,13 +9,14 @@ names its default graphs.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import pyoxigraph as ox
 
 from .errors import BadRequest, BuildNotFound, QuerySyntaxError, UpdateForbidden
+from .federation import check_services
 from .formats import Answer, Format, serialize_boolean, serialize_solutions, serialize_triples
 from .publish import DATASET_FILE, MERGED_FILE, Manifest
 from .vocab import PREFIXES
@@ -71,10 +72,12 @@ class EmbeddedStore:
     ['"c"']
     """
 
-    def __init__(self, dist: Path | None = None, prefixes: Mapping[str, str] = PREFIXES) -> None:
+    def __init__(self, dist: Path | None = None, prefixes: Mapping[str, str] = PREFIXES,
+                 services: Collection[str] = ()) -> None:
         self.store = ox.Store()
         self.version = ""
         self.prefixes = dict(prefixes)
+        self.services = frozenset(services)
         if dist is not None:
             self.load(dist)
 
@@ -104,9 +107,13 @@ class EmbeddedStore:
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
     ) -> QueryResult:
-        """Run a read-only SPARQL query; typed values are bound, never spliced into the text."""
+        """Run a read-only SPARQL query; typed values are bound, never spliced into the text.
+
+        A SERVICE clause may only name an endpoint of ``services`` (the allowlist).
+        """
         if looks_like_update(text):
             raise UpdateForbidden("SPARQL Update is not allowed: this endpoint is read-only")
+        check_services(text, self.prefixes, self.services)
         kwargs: dict[str, object] = {"prefixes": self.prefixes}
         if default_graphs:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]

@@ -61,7 +61,8 @@ def cached(response: Response, variant: str = "") -> Response:
     response.headers["X-Citygraph-Version"] = app_ctx.version
     response.vary.add("Accept")
     response.vary.add("Accept-Encoding")
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place: a 304 (or 412) when the request's tag matches
+    return response
 
 
 def negotiated(body: bytes | str, fmt: Format, *, status: int = 200, variant: str | None = None,

@@ -70,7 +70,8 @@ class AppContext:
             if self.executor is None:
                 self.executor = Executor(self.dist, workers=self.settings.query_workers,
                                          timeout=self.settings.query_timeout,
-                                         prefixes=self.store.prefixes)
+                                         prefixes=self.store.prefixes,
+                                         services=self.settings.services)
             return self.executor.start()
 
     def close(self) -> None:

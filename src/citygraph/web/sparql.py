@@ -232,14 +232,17 @@ def service_description_response(app_ctx: AppContext) -> BaseResponse:
     endpoint_iri = url_for("sparql.endpoint", _external=True)
     void_iri = request.host_url + ".well-known/void"
     triples = service_description(endpoint_iri, void_iri, app_ctx.manifest.graphs,
-                                  app_ctx.manifest.triples)
+                                  app_ctx.manifest.triples,
+                                  federated=bool(app_ctx.settings.services))
     body = serialize_triples(triples, fmt).body
     return negotiated(body, fmt, variant=f"sd-{fmt.name}")
 
 
 def service_description(endpoint_iri: str, void_iri: str, graphs: Mapping[str, int],
-                        triples: int) -> list[ox.Triple]:
+                        triples: int, federated: bool = False) -> list[ox.Triple]:
     """The triples of the SPARQL 1.1 Service Description of the endpoint.
+
+    ``federated``: SERVICE may call out (to the endpoints of the allowlist).
 
     >>> desc = service_description("http://h/sparql", "http://h/.well-known/void",
     ...                            {"http://g/a": 3}, 3)
@@ -259,6 +262,7 @@ def service_description(endpoint_iri: str, void_iri: str, graphs: Mapping[str, i
         ox.Triple(service, iri(SD.endpoint), service),
         ox.Triple(service, iri(SD.supportedLanguage), iri(SD.SPARQL11Query)),
         ox.Triple(service, iri(SD.feature), iri(SD.UnionDefaultGraph)),
+        *([ox.Triple(service, iri(SD.feature), iri(SD.BasicFederatedQuery))] if federated else []),
         ox.Triple(service, iri(RDFS.label), ox.Literal("citygraph SPARQL endpoint", language="en")),
         ox.Triple(service, iri(RDFS.seeAlso), iri(void_iri)),
         *(ox.Triple(service, iri(SD.resultFormat), iri(f)) for f in FORMAT_IRIS.values()),
