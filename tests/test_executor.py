@@ -12,7 +12,13 @@ import pyoxigraph as ox
 import pytest
 
 from citygraph.config import Settings
-from citygraph.errors import BuildNotFound, QuerySyntaxError, QueryTimeout, UpdateForbidden
+from citygraph.errors import (
+    BuildNotFound,
+    QuerySyntaxError,
+    QueryTimeout,
+    QueryTooExpensive,
+    UpdateForbidden,
+)
 from citygraph.executor import Executor, WorkerFailed
 from citygraph.formats import GRAPH_FORMATS, SELECT_FORMATS, Format
 from citygraph.pipeline import BuildResult
@@ -200,8 +206,21 @@ def test_waiting_for_a_free_worker_is_bounded(dist: Path) -> None:
         for thread in threads:
             thread.join(3 * TIMEOUT + 5)
         assert len(errors) == 2
-        assert time.monotonic() - start < 2 * TIMEOUT + 3
+        # One deadline per request: waiting for the busy worker counts against the limit.
+        assert time.monotonic() - start < TIMEOUT + 2
+        assert sum("busy" in str(e) for e in errors) == 1
         assert count(pool) > 0
+
+
+def test_query_past_the_memory_limit_is_stopped_and_the_pool_recovers(dist: Path) -> None:
+    # Sorting the data joined with itself needs gigabytes; the cap lets a worker add 200 MiB.
+    hungry = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?f ?c ?e LIMIT 1"
+    with Executor(dist, workers=1, timeout=30, memory_mb=200) as pool:
+        before = pool.pids
+        with pytest.raises(QueryTooExpensive, match="memory limit of 200 MiB"):
+            pool.run(hungry, select_format=JSON, graph_format=TURTLE)
+        assert count(pool) > 0  # answered by the worker that took the stopped one's place
+        assert pool.pids != before and not any(alive(pid) for pid in before)
 
 
 def test_close_ends_every_worker(dist: Path) -> None:

@@ -19,7 +19,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from citygraph.config import Settings
-from citygraph.errors import QuerySyntaxError, ServiceForbidden
+from citygraph.errors import QuerySyntaxError, RemoteServiceError, ServiceForbidden
 from citygraph.federation import VARIABLE_TARGET, check_services, service_targets
 from citygraph.pipeline import BuildResult
 from citygraph.store import EmbeddedStore
@@ -187,3 +187,17 @@ def test_http_endpoint_federates_with_an_allowed_server(
         assert [b["population"]["value"] for b in bindings] == ["586852"]
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("form", ["SELECT * WHERE", "ASK", "CONSTRUCT { ?s ?p ?o } WHERE"])
+def test_an_allowed_endpoint_that_is_down_is_a_502(settings: Settings, built: BuildResult,
+                                                   form: str) -> None:
+    from citygraph.formats import GRAPH_FORMATS, SELECT_FORMATS
+    from citygraph.store import answer
+
+    down = f"http://127.0.0.1:{free_port()}/sparql"  # nothing listens there
+    store = EmbeddedStore(settings.dist_dir, services={down})
+    with pytest.raises(RemoteServiceError, match="SERVICE endpoint of the query failed") as info:
+        answer(store.query(f"{form} {{ SERVICE <{down}> {{ ?s ?p ?o }} }}"),
+               SELECT_FORMATS["json"], GRAPH_FORMATS["turtle"], 10)
+    assert info.value.http_status == 502

@@ -11,6 +11,7 @@ import pytest
 from citygraph.formats import (
     GRAPH_FORMATS,
     SELECT_FORMATS,
+    Format,
     by_extension,
     by_name,
     negotiate,
@@ -40,6 +41,24 @@ def test_q_values_decide() -> None:
 def test_wildcard_and_missing_header_give_the_default() -> None:
     assert negotiate("*/*", SELECT_FORMATS).name == "json"  # type: ignore[union-attr]
     assert negotiate(None, GRAPH_FORMATS).name == "turtle"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("accept, table, expected", [
+    ("text/csv; charset=utf-8", SELECT_FORMATS, "csv"),
+    ("application/sparql-results+json;charset=UTF-8", SELECT_FORMATS, "json"),
+    ("text/turtle; charset=utf-8", GRAPH_FORMATS, "turtle"),
+    ('application/ld+json; profile="http://www.w3.org/ns/json-ld#expanded"', GRAPH_FORMATS,
+     "jsonld"),
+    ("text/*", SELECT_FORMATS, "csv"),  # an alias (text/xml) never matches a wildcard
+    ("application/*", GRAPH_FORMATS, "ntriples"),
+    ("text/turtle;q=0.2, application/*;q=0.5, */*;q=0.1", GRAPH_FORMATS, "ntriples"),
+    ("application/rdf+xml, */*;q=0.1", GRAPH_FORMATS, "rdfxml"),
+    ("text/turtle;q=0, */*", GRAPH_FORMATS, "ntriples"),  # the most specific range decides
+])
+def test_media_type_parameters_and_specificity(accept: str, table: dict[str, Format],
+                                               expected: str) -> None:
+    chosen = negotiate(accept, table)
+    assert chosen is not None and chosen.name == expected
 
 
 def test_nothing_acceptable_is_none() -> None:

@@ -74,6 +74,8 @@ def test_each_type_binds_to_a_typed_term(kind: str, raw: str, expected: object) 
     ("langstring", "no tag"), ("langstring", "x@not a tag"),
     ("integer", "1 } UNION { ?s ?p ?o }"), ("integer", "1.5"),
     ("date", "2023-02-30"), ('date', '2020-01-01" } #'),
+    ("date", "20200101"), ("date", "2020-W01-1"), ("date", " 2020-01-01"),
+    ("integer", "\u0663"), ("integer", " 3"),  # an Arabic-Indic digit; surrounding space
 ])
 def test_malformed_values_are_bad_parameters_naming_the_parameter(kind: str, raw: str) -> None:
     with pytest.raises(BadParameter) as info:

@@ -442,7 +442,27 @@ def test_cors_and_row_count_headers(api: FlaskClient) -> None:
     response = api.get("/api/labels", headers={"Origin": "http://example.org"})
     assert response.headers["Access-Control-Allow-Origin"] in ("*", "http://example.org")
     assert response.headers["X-Citygraph-Rows"] == "2"
-    assert "X-Citygraph-Truncated" not in response.headers
+    assert response.headers["X-Citygraph-Truncated"] == "false"
+
+
+@pytest.mark.parametrize("query_string", ["text=a&text=b", "format=csv&format=json"])
+def test_a_repeated_parameter_is_a_400_naming_it(api: FlaskClient, query_string: str) -> None:
+    response = api.get("/api/echo?" + query_string)
+    name = query_string.split("=")[0]
+    assert response.status_code == 400
+    assert f"parameter {name!r}" in response.get_data(as_text=True)
+
+
+def test_revalidation_is_answered_without_running_the_query(
+        api: FlaskClient, app_context: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = api.get("/api/echo?text=a")
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the query ran although the client's copy is current")
+
+    monkeypatch.setattr(app_context, "run_query", must_not_run)
+    again = api.get("/api/echo?text=a", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
 
 
 def test_a_capped_answer_says_so(settings: Settings, app_context: AppContext) -> None:

@@ -333,3 +333,54 @@ def test_helpers() -> None:
     assert split_twin("id/city/dortmund.xyz") == ("id/city/dortmund.xyz", None)
     assert compact(DORTMUND) == DORTMUND  # "id:city/dortmund" is no valid prefixed name
     assert compact("https://w3id.org/citygraph/id/partnership-kind/twinning") == "cgkind:twinning"
+
+
+# --- every IRI of the dataset dereferences -----------------------------------------------------
+
+def dataset_iris(context: AppContext) -> list[str]:
+    """Every IRI under the base that the dataset uses (subject, object or graph name)."""
+    query = """SELECT DISTINCT ?x WHERE {
+        { GRAPH ?g { ?x ?p ?o } } UNION { GRAPH ?g { ?s ?p ?x } } UNION { GRAPH ?x { ?s ?p ?o } }
+        FILTER(isIRI(?x) && STRSTARTS(STR(?x), ?base))
+    }"""
+    rows = context.store.store.query(query.replace("?base", f'"{BASE}"'))
+    return sorted(row["x"].value for row in rows)  # type: ignore[union-attr]
+
+
+def test_every_iri_of_the_dataset_dereferences(client: FlaskClient,
+                                               app_context: AppContext) -> None:
+    iris = dataset_iris(app_context)
+    assert BASE + "ontology/0.1.0" in iris and BASE + "id/" in iris  # version IRI, seeAlso
+    failed = []
+    for iri in iris:
+        path = "/" + iri[len(BASE):].split("#", 1)[0]
+        response = client.get(path, headers={"Accept": "text/turtle"})
+        if response.status_code != 200 or response.mimetype != "text/turtle":
+            failed.append((iri, response.status_code))
+    assert failed == []
+
+
+def test_id_index_lists_things_by_kind(client: FlaskClient) -> None:
+    page = client.get("/id/", headers={"Accept": BROWSER})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'href="/id/city/"' in html and 'href="/id/city/dortmund"' in html
+    cities = parse(client.get("/id/city/index.ttl").data, "turtle")
+    assert (URIRef(DORTMUND), RDFS.label, Literal("Dortmund", lang="de")) in cities
+    assert all(str(s).startswith(BASE + "id/city/") for s in cities.subjects())
+    assert client.get("/id/no-such-kind/", headers={"Accept": "text/turtle"}).status_code == 404
+
+
+def test_version_iri_answers_with_the_ontology(client: FlaskClient) -> None:
+    versioned = client.get("/ontology/0.1.0", headers={"Accept": "text/turtle"})
+    current = client.get("/ontology", headers={"Accept": "text/turtle"})
+    assert versioned.status_code == 200 and versioned.data == current.data
+    assert client.get("/ontology/9.9.9", headers={"Accept": "text/turtle"}).status_code == 404
+
+
+def test_accept_with_parameters_is_honoured(client: FlaskClient) -> None:
+    for accept, media in [("text/turtle; charset=utf-8", "text/turtle"),
+                          ('application/ld+json; profile="http://www.w3.org/ns/json-ld#expanded"',
+                           "application/ld+json")]:
+        response = client.get("/id/city/dortmund", headers={"Accept": accept})
+        assert response.status_code == 200 and response.mimetype == media

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import threading
+import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -303,6 +305,18 @@ def test_named_graph_uri(client: FlaskClient, app: Flask) -> None:
     assert [row[0] for row in rows_of(only, SELECT_FORMATS["json"])] == [f"<{INFERRED}>"]
 
 
+def test_named_graph_uri_alone_leaves_the_default_graph_empty(client: FlaskClient) -> None:
+    # The protocol's dataset is exactly the one the request names (like FROM NAMED alone).
+    assert count_of(client, **{"named-graph-uri": INFERRED}) == 0
+
+
+def test_default_graph_uri_alone_leaves_no_named_graphs(client: FlaskClient) -> None:
+    query = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    response = client.get("/sparql", query_string={"query": query, "default-graph-uri": INFERRED,
+                                                   "format": "csv"})
+    assert rows_of(response, SELECT_FORMATS["csv"]) == [("0",)]
+
+
 def test_graph_on_the_inferred_graph(client: FlaskClient, app: Flask) -> None:
     query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{INFERRED}> {{ ?s ?p ?o }} }} ORDER BY ?s ?p ?o"
     response = client.get("/sparql", query_string={"query": query, "format": "tsv"})
@@ -394,6 +408,27 @@ def test_runaway_query_is_a_503_and_others_still_answer(limited: Flask) -> None:
     assert "limit of 1 s" in assert_plain_error(response, 503)
     after = client.get("/sparql", query_string={"query": "ASK { ?s a cg:City }", "format": "json"})
     assert after.status_code == 200 and boolean_of(after, SELECT_FORMATS["json"]) is True
+
+
+def test_pages_answer_while_user_queries_take_every_worker(limited: Flask) -> None:
+    # The one user-query worker is busy with a runaway query; the server's own queries for a
+    # linked-data page run in their own pool and answer at once.
+    statuses: list[int] = []
+    runaway = threading.Thread(target=lambda: statuses.append(
+        limited.test_client().get("/sparql", query_string={"query": RUNAWAY}).status_code))
+    runaway.start()
+    time.sleep(0.3)
+    start = time.monotonic()
+    page = limited.test_client().get("/id/city/dortmund", headers={"Accept": "text/turtle"})
+    assert page.status_code == 200 and time.monotonic() - start < 0.9
+    assert runaway.is_alive()  # the user query was still running meanwhile
+    runaway.join(10)
+    assert statuses == [503]
+
+
+def test_busy_answer_asks_to_retry_later(limited: Flask) -> None:
+    response = limited.test_client().get("/sparql", query_string={"query": RUNAWAY})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
 
 
 def test_cut_answer_says_so(limited: Flask, client: FlaskClient) -> None:
@@ -500,6 +535,50 @@ def test_etag_and_304(client: FlaskClient) -> None:
     assert len({etag, other_query.headers["ETag"], other_format.headers["ETag"]}) == 3
     stale = client.get("/sparql", query_string=params, headers={"If-None-Match": '"old"'})
     assert stale.status_code == 200 and stale.data == first.data
+    # A query answer is equivalent, not always byte-identical (blank-node labels): a weak tag.
+    assert etag.startswith('W/"')
+
+
+def test_service_description_is_byte_stable_under_a_strong_etag(client: FlaskClient) -> None:
+    first, second = client.get("/sparql"), client.get("/sparql")
+    assert first.data == second.data and not first.headers["ETag"].startswith("W/")
+
+
+def test_head_without_query_describes_the_service(client: FlaskClient) -> None:
+    get = client.get("/sparql", headers={"Accept": "application/n-triples"})
+    head = client.head("/sparql", headers={"Accept": "application/n-triples"})
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["Content-Type"] == get.headers["Content-Type"]
+    assert head.headers["ETag"] == get.headers["ETag"]
+
+
+def test_format_json_without_query_gives_the_description_in_json_ld(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"format": "json"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/ld+json; charset=utf-8"
+
+
+def test_redirect_of_a_browser_varies_by_accept(client: FlaskClient) -> None:
+    response = client.get("/sparql", headers={"Accept": "text/html"})
+    assert response.status_code == 303 and "Accept" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("accept, media_type", [
+    ("application/sparql-results+json; charset=utf-8", "application/sparql-results+json"),
+    ("text/csv;charset=UTF-8", "text/csv"),
+    ("text/*", "text/csv"),
+    ("text/csv;q=0, */*;q=0.5", "application/sparql-results+json"),
+])
+def test_accept_parameters_and_wildcards(client: FlaskClient, accept: str, media_type: str) -> None:
+    response = client.get("/sparql", query_string={"query": CITIES}, headers={"Accept": accept})
+    assert response.status_code == 200 and response.mimetype == media_type
+
+
+def test_preflight_offers_only_read_methods(client: FlaskClient) -> None:
+    preflight = client.options("/sparql", headers={
+        "Origin": "https://portal.example", "Access-Control-Request-Method": "POST"})
+    allowed = {m.strip() for m in preflight.headers["Access-Control-Allow-Methods"].split(",")}
+    assert allowed == {"GET", "HEAD", "POST", "OPTIONS"}
 
 
 def test_errors_are_not_cached(client: FlaskClient) -> None:

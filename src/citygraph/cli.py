@@ -23,6 +23,7 @@ from .errors import (
     BadParameter,
     CitygraphError,
     MissingPathError,
+    RemoteServiceError,
 )
 
 EXIT_CODES = f"""exit codes:
@@ -194,14 +195,20 @@ def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
         if graph_fmt is None:
             raise CitygraphError(f"--format {fmt} is for SELECT/ASK; use turtle, ntriples or "
                                  "jsonld for CONSTRUCT/DESCRIBE")
-        out.write(serialize_triples(result, graph_fmt).body.decode("utf-8"))
+        try:
+            out.write(serialize_triples(result, graph_fmt).body.decode("utf-8"))
+        except OSError as exc:  # computed while read: a SERVICE call failed
+            raise RemoteServiceError(f"a SERVICE endpoint of the query failed: {exc}") from None
         return EXIT_OK
     if fmt in (None, "table"):
         if isinstance(result, ox.QueryBoolean):
             out.write(("true" if bool(result) else "false") + "\n")
             return EXIT_OK
         variables = [v.value for v in result.variables]
-        rows = [[_cell(s[v]) for v in variables] for s in result]
+        try:
+            rows = [[_cell(s[v]) for v in variables] for s in result]
+        except OSError as exc:  # computed while read: a SERVICE call failed
+            raise RemoteServiceError(f"a SERVICE endpoint of the query failed: {exc}") from None
         out.write(render_table(variables, rows))
         out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
         return EXIT_OK

@@ -52,6 +52,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_query_bytes", int, 64 * 1024, "largest accepted SPARQL query text, in bytes"),
     Setting("max_rows", int, 10_000, "largest number of result rows returned by /sparql and /api"),
     Setting("query_workers", int, 2, "worker processes that run SPARQL queries"),
+    Setting("query_memory_mb", int, 2048,
+            "memory (MiB) a query may take in its worker beyond the loaded build; 0: no limit"),
     Setting("cache_seconds", int, 300, "max-age of Cache-Control on data responses"),
     Setting("service_allowlist", str, "https://query.wikidata.org/sparql",
             "SPARQL endpoints a federated query (SERVICE) may call, comma-separated; "
@@ -85,6 +87,7 @@ class Settings:
     max_query_bytes: int = 64 * 1024
     max_rows: int = 10_000
     query_workers: int = 2
+    query_memory_mb: int = 2048
     cache_seconds: int = 300
     service_allowlist: str = "https://query.wikidata.org/sparql"
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -95,6 +98,9 @@ class Settings:
         for name in ("query_timeout", "max_query_bytes", "max_rows", "query_workers", "port"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"setting {name} must be positive, got {getattr(self, name)!r}")
+        if self.query_memory_mb < 0:
+            raise ConfigError(f"setting query_memory_mb must be 0 or more, "
+                              f"got {self.query_memory_mb!r}")
 
     @property
     def services(self) -> frozenset[str]:

@@ -98,6 +98,12 @@ class ServiceForbidden(CitygraphError):
     http_status = 403
 
 
+class RemoteServiceError(CitygraphError):
+    """An allowlisted SERVICE endpoint failed or could not be reached (HTTP 502)."""
+
+    http_status = 502
+
+
 class NotFound(CitygraphError):
     """The resource does not exist."""
 
@@ -114,6 +120,12 @@ class QueryTooLarge(CitygraphError):
     """The query text exceeds the configured size limit."""
 
     http_status = 413
+
+
+class QueryTooExpensive(CitygraphError):
+    """The query needed more memory than a query worker may use, and was stopped."""
+
+    http_status = 503
 
 
 class QueryTimeout(CitygraphError):

@@ -33,7 +33,13 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import errors
-from .errors import CitygraphError, QuerySyntaxError, QueryTimeout, UpdateForbidden
+from .errors import (
+    CitygraphError,
+    QuerySyntaxError,
+    QueryTimeout,
+    QueryTooExpensive,
+    UpdateForbidden,
+)
 from .formats import GRAPH_FORMATS, SELECT_FORMATS, Answer, Format
 from .vocab import PREFIXES
 
@@ -125,8 +131,34 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
+def _address_space() -> int:
+    """This process's current virtual memory size in bytes (0 if unknown)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def limit_memory(megabytes: int) -> None:
+    """Let this process grow by at most ``megabytes`` of address space (0: no cap).
+
+    An allocation past the cap fails: a MemoryError in Python, an abort in the engine.
+    """
+    if megabytes > 0:
+        import resource
+
+        cap = _address_space() + megabytes * 1024 * 1024
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
 def worker_main(conn: Connection, dist: str, prefixes: Mapping[str, str], parent: int,
-                services: frozenset[str] = frozenset()) -> None:
+                services: frozenset[str] = frozenset(), memory_mb: int = 0) -> None:
     """The body of a worker process: load the build once, then answer jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; it then ends us
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
@@ -140,6 +172,7 @@ def worker_main(conn: Connection, dist: str, prefixes: Mapping[str, str], parent
     except Exception as exc:  # report why the worker could not start, then end
         conn.send(("crash", f"{type(exc).__name__}: {exc}"))
         return
+    limit_memory(memory_mb)  # after loading: the cap is for what a query adds
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -152,6 +185,10 @@ def worker_main(conn: Connection, dist: str, prefixes: Mapping[str, str], parent
             result = run_job(store, job)
         except CitygraphError as exc:
             conn.send(("error", type(exc).__name__, exc.message))
+        except MemoryError:
+            conn.send(("error", "QueryTooExpensive",
+                       f"the query needed more than the memory limit of {memory_mb} MiB of a "
+                       "query worker and was stopped; narrow it down or add a LIMIT"))
         except Exception:  # a bug: report it as a failed worker job, keep serving
             conn.send(("crash", traceback.format_exc(limit=5)))
         else:
@@ -172,10 +209,12 @@ class Worker:
     """The parent's handle on one worker process and its end of the pipe."""
 
     def __init__(self, context: multiprocessing.context.BaseContext, dist: Path,
-                 prefixes: Mapping[str, str], services: frozenset[str] = frozenset()) -> None:
+                 prefixes: Mapping[str, str], services: frozenset[str] = frozenset(),
+                 memory_mb: int = 0) -> None:
         self.conn, child = context.Pipe()
         self.process: BaseProcess = context.Process(  # type: ignore[attr-defined]
-            target=worker_main, args=(child, str(dist), dict(prefixes), os.getpid(), services),
+            target=worker_main,
+            args=(child, str(dist), dict(prefixes), os.getpid(), services, memory_mb),
             name="citygraph-query-worker", daemon=True)
         self.process.start()
         child.close()
@@ -232,9 +271,10 @@ class Executor:
 
     def __init__(self, dist: Path, *, workers: int = 2, timeout: float = 10.0,
                  prefixes: Mapping[str, str] = PREFIXES, services: Collection[str] = (),
-                 start_method: str = "spawn") -> None:
+                 memory_mb: int = 0, start_method: str = "spawn") -> None:
         self.dist = Path(dist)
         self.services = frozenset(services)
+        self.memory_mb = memory_mb
         self.size = workers
         self.timeout = timeout
         self.prefixes = dict(prefixes)
@@ -271,14 +311,14 @@ class Executor:
         return self
 
     def _spawn_locked(self) -> None:
-        worker = Worker(self._context, self.dist, self.prefixes, self.services)
+        worker = Worker(self._context, self.dist, self.prefixes, self.services, self.memory_mb)
         self._all.add(worker)
         self._idle.put(worker)
 
-    def _acquire(self) -> Worker:
-        """An idle worker, waiting at most the timeout for one to be free."""
+    def _acquire(self, deadline: float) -> Worker:
+        """An idle worker, waiting for one to be free until the request's deadline."""
         try:
-            return self._idle.get(timeout=self.timeout)
+            return self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             raise QueryTimeout(f"the server is busy: no query worker became free within the "
                                f"limit of {self.timeout:g} s; try again later") from None
@@ -320,12 +360,22 @@ class Executor:
         job = Job(text, select_format.name, graph_format.name, dict(substitutions or {}),
                   tuple(default_graphs), tuple(named_graphs), max_rows)
         self.start()
-        worker = self._acquire()
+        # One deadline per request: waiting for a free worker counts against the time limit.
+        deadline = time.monotonic() + self.timeout
+        worker = self._acquire(deadline)
         healthy = False
+        sent = False
         try:
-            worker.wait_ready()
+            loading = time.monotonic()
+            worker.wait_ready()  # a fresh worker loading the build: that time is not the query's
+            left = deadline + (time.monotonic() - loading) - time.monotonic()
+            if left <= 0:
+                healthy = True  # never given the job: the worker is fine
+                raise QueryTimeout(f"the server is busy: the query could not start within the "
+                                   f"limit of {self.timeout:g} s; try again later")
             worker.conn.send(job)
-            if not worker.conn.poll(self.timeout):
+            sent = True
+            if not worker.conn.poll(left):
                 raise QueryTimeout(f"the query ran longer than the limit of {self.timeout:g} s "
                                    f"and was stopped; narrow it down or add a LIMIT")
             reply = worker.conn.recv()
@@ -333,6 +383,11 @@ class Executor:
         except (EOFError, OSError, BrokenPipeError):
             if self._closed:
                 raise WorkerFailed("the query executor is closed") from None
+            if sent and self.memory_mb:
+                raise QueryTooExpensive(
+                    f"the query stopped before it finished: it probably needed more than the "
+                    f"memory limit of {self.memory_mb} MiB of a query worker; narrow it down "
+                    f"or add a LIMIT") from None
             raise WorkerFailed("the query worker stopped unexpectedly") from None
         finally:
             if healthy:

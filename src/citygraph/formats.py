@@ -88,26 +88,66 @@ def by_extension(extension: str, table: Mapping[str, Format]) -> Format | None:
     return next((f for f in table.values() if f.extension == extension), None)
 
 
+def accepted(accept: str) -> list[tuple[str, float]]:
+    """The media ranges of an Accept header with their q-values, parameters other than q dropped.
+
+    Parameters (``charset``, a JSON-LD ``profile``) never make a range unacceptable here: every
+    format is served in UTF-8, and a profile is a preference, not a requirement.
+
+    >>> accepted('text/turtle; charset=utf-8, application/ld+json; profile="x"; q=0.5')
+    [('text/turtle', 1.0), ('application/ld+json', 0.5)]
+    """
+    return [(item.split(";", 1)[0].strip().lower(), float(q))
+            for item, q in parse_accept_header(accept, MIMEAccept)]
+
+
+def _quality(ranges: Sequence[tuple[str, float]], media: str, exact_only: bool) -> float:
+    """The q-value the most specific matching range gives ``media`` (0 when none matches)."""
+    kind = media.split("/", 1)[0]
+    best, specificity = 0.0, -1
+    for item, q in ranges:
+        if item == media:
+            level = 2
+        elif exact_only:
+            continue
+        elif item == kind + "/*":
+            level = 1
+        elif item == "*/*":
+            level = 0
+        else:
+            continue
+        if level > specificity:
+            best, specificity = q, level
+    return best
+
+
 def negotiate(accept: str | None, table: Mapping[str, Format],
               default: Format | None = None) -> Format | None:
     """The best format of ``table`` for an Accept header (q-values honoured).
 
-    An absent or empty header, or ``*/*``, gives ``default`` (the table's first if None).
-    Returns None when nothing acceptable can be produced (→ 406).
+    An absent or empty header, or ``*/*``, gives ``default`` (the table's first if None). The
+    most specific range decides a format's q-value (RFC 9110); wildcards match a format's own
+    media type only, never its aliases (so ``text/*`` means CSV, not XML as ``text/xml``); ties go
+    to the default, then to table order. Returns None when nothing acceptable can be produced.
+
+    >>> negotiate("text/*", SELECT_FORMATS).name
+    'csv'
+    >>> negotiate("text/turtle;q=0.1, */*", GRAPH_FORMATS, GRAPH_FORMATS["jsonld"]).name
+    'jsonld'
+    >>> negotiate("text/turtle;q=0, */*", GRAPH_FORMATS).name
+    'ntriples'
     """
     first = default if default is not None else next(iter(table.values()))
     if not accept or not accept.strip():
         return first
-    parsed = parse_accept_header(accept, MIMEAccept)
-    offers: list[str] = []
-    owner: dict[str, Format] = {}
-    for fmt in ([first] if default is not None else []) + list(table.values()):
-        for media in (fmt.media_type, *fmt.aliases):
-            if media not in owner:
-                offers.append(media)
-                owner[media] = fmt
-    best = parsed.best_match(offers)
-    return owner[best] if best else None
+    ranges = accepted(accept)
+    chosen, best = None, 0.0
+    for fmt in [first, *table.values()]:
+        quality = max([_quality(ranges, fmt.media_type, False),
+                       *(_quality(ranges, alias, True) for alias in fmt.aliases)])
+        if quality > best:
+            chosen, best = fmt, quality
+    return chosen
 
 
 @dataclass(frozen=True)

@@ -81,12 +81,15 @@ class Parameter:
                                    "(write text@lang, e.g. Dortmund@de)")
             return ox.Literal(text, language=lang.lower())
         if self.type == "integer":
-            if not re.fullmatch(r"[+-]?\d{1,18}", raw.strip()):
+            if not re.fullmatch(r"[+-]?[0-9]{1,18}", raw, flags=re.ASCII):
                 raise BadParameter(self.name, f"{raw!r} is not an integer")
             return ox.Literal(str(int(raw)), datatype=ox.NamedNode(XSD + "integer"))
         if self.type == "date":
+            # Only YYYY-MM-DD: fromisoformat alone would also take 20200101 or 2020-W01-1.
             try:
-                value = date.fromisoformat(raw.strip())
+                if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw, flags=re.ASCII):
+                    raise ValueError(raw)
+                value = date.fromisoformat(raw)
             except ValueError:
                 raise BadParameter(self.name, f"{raw!r} is not a date (YYYY-MM-DD)") from None
             return ox.Literal(value.isoformat(), datatype=ox.NamedNode(XSD + "date"))

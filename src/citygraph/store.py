@@ -15,7 +15,13 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
-from .errors import BadRequest, BuildNotFound, QuerySyntaxError, UpdateForbidden
+from .errors import (
+    BadRequest,
+    BuildNotFound,
+    QuerySyntaxError,
+    RemoteServiceError,
+    UpdateForbidden,
+)
 from .federation import check_services
 from .formats import Answer, Format, serialize_boolean, serialize_solutions, serialize_triples
 from .publish import DATASET_FILE, MERGED_FILE, Manifest
@@ -115,9 +121,8 @@ class EmbeddedStore:
             raise UpdateForbidden("SPARQL Update is not allowed: this endpoint is read-only")
         check_services(text, self.prefixes, self.services)
         kwargs: dict[str, object] = {"prefixes": self.prefixes}
-        if default_graphs:
+        if default_graphs or named_graphs:  # the protocol's dataset is exactly the one named
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        if named_graphs:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         if substitutions:
             kwargs["substitutions"] = {ox.Variable(k): v for k, v in substitutions.items()}
@@ -129,12 +134,25 @@ class EmbeddedStore:
             raise QuerySyntaxError(str(exc)) from None
         except RuntimeError as exc:  # e.g. a bound variable missing from the projection
             raise BadRequest(f"the query cannot be run: {exc}") from None
+        except OSError as exc:  # evaluated at once (ASK): a SERVICE call failed
+            raise _remote(exc) from None
+
+
+def _remote(exc: OSError) -> RemoteServiceError:
+    return RemoteServiceError(f"a SERVICE endpoint of the query failed: {exc}")
 
 
 def answer(result: QueryResult, fmt_select: Format, fmt_graph: Format, max_rows: int) -> Answer:
-    """Serialise a query result in the format chosen for its kind."""
-    if isinstance(result, ox.QueryBoolean):
-        return serialize_boolean(result, fmt_select)
-    if isinstance(result, ox.QuerySolutions):
-        return serialize_solutions(result, fmt_select, max_rows)
-    return serialize_triples(result, fmt_graph, max_rows)
+    """Serialise a query result in the format chosen for its kind.
+
+    Results are computed while they are read: a SERVICE call that fails then is a
+    RemoteServiceError (502), not a crash.
+    """
+    try:
+        if isinstance(result, ox.QueryBoolean):
+            return serialize_boolean(result, fmt_select)
+        if isinstance(result, ox.QuerySolutions):
+            return serialize_solutions(result, fmt_select, max_rows)
+        return serialize_triples(result, fmt_graph, max_rows)
+    except OSError as exc:
+        raise _remote(exc) from None

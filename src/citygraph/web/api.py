@@ -17,10 +17,10 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from ..errors import NotAcceptable, NotFound
+from ..errors import BadParameter, NotAcceptable, NotFound
 from ..formats import GRAPH_FORMATS, HTML, SELECT_FORMATS, Format, by_name, negotiate
 from ..queries import NamedQuery, Parameter
-from .common import negotiated
+from .common import negotiated, unchanged
 from .context import ctx
 
 bp = Blueprint("api", __name__)
@@ -66,7 +66,10 @@ def answer_formats(query: NamedQuery) -> dict[str, Format]:
 
 def choose_format(table: Mapping[str, Format], default: Format | None = None) -> Format:
     """The requested format of ``table``: ``format=`` first, then ``Accept``; else 406."""
-    name = request.args.get("format")
+    names = request.args.getlist("format")
+    if len(names) > 1:
+        raise BadParameter("format", f"is given {len(names)} times; give it once")
+    name = names[0] if names else None
     if name:
         fmt = by_name(name, table)
         if fmt is None:
@@ -131,17 +134,26 @@ def run(name: str) -> Response:
         raise NotFound(f"no named query {name!r}; the list is at /api")
     table = answer_formats(query)
     fmt = choose_format(table)
-    values = {k: v for k, v in request.args.items() if k not in RESERVED}
+    values: dict[str, str] = {}
+    for key, given in request.args.lists():
+        if key in RESERVED:
+            continue
+        if len(given) > 1:
+            raise BadParameter(key, f"is given {len(given)} times; give it once")
+        values[key] = given[0]
     substitutions = query.bindings(values)
+    digest = hashlib.sha256(json.dumps(sorted(values.items())).encode()).hexdigest()[:12]
+    variant = f"{name}-{fmt.name}-{digest}"
+    cached_answer = unchanged(variant)
+    if cached_answer is not None:  # the client has this answer already: don't run the query
+        return cached_answer
     select_fmt = fmt if table is SELECT_FORMATS else SELECT_FORMATS["json"]
     graph_fmt = fmt if table is GRAPH_FORMATS else GRAPH_FORMATS["turtle"]
     result = ctx().run_query(query.text, select_format=select_fmt, graph_format=graph_fmt,
                              substitutions=substitutions)
-    digest = hashlib.sha256(json.dumps(sorted(values.items())).encode()).hexdigest()[:12]
-    response = negotiated(result.body, fmt, variant=f"{name}-{fmt.name}-{digest}")
+    response = negotiated(result.body, fmt, variant=variant, weak=True)
     response.headers["X-Citygraph-Rows"] = str(result.rows)
-    if result.truncated:
-        response.headers["X-Citygraph-Truncated"] = "true"
+    response.headers["X-Citygraph-Truncated"] = "true" if result.truncated else "false"
     return response
 
 

@@ -26,18 +26,23 @@ def install(app: Flask) -> None:
     app.config.setdefault("COMPRESS_MIN_SIZE", 1024)
     app.config.setdefault("COMPRESS_STREAMS", False)
     Compress(app)
-    CORS(app, resources={r"/*": {"origins": "*"}}, send_wildcard=True, expose_headers=[
+    CORS(app, resources={r"/*": {"origins": "*"}}, send_wildcard=True,
+         methods=["GET", "HEAD", "POST", "OPTIONS"], expose_headers=[
         "ETag", "Content-Disposition", "X-Citygraph-Truncated", "X-Citygraph-Rows",
         "X-Citygraph-Version"])
 
     @app.errorhandler(CitygraphError)
     def citygraph_error(exc: CitygraphError) -> Response:
-        return plain(str(exc) + "\n", exc.http_status)
+        response = plain(str(exc) + "\n", exc.http_status)
+        if exc.http_status == 503:  # a timeout or a busy server: worth trying again later
+            response.headers["Retry-After"] = str(max(1, round(ctx().settings.query_timeout)))
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
-        if status == 404 and "text/html" in request.headers.get("Accept", ""):
+        if status == 404 and request.accept_mimetypes.quality("text/html") > 0 and \
+                "text/html" in request.headers.get("Accept", ""):
             html = render_template("not_found.html", path=request.path)
             return Response(html, status=404, content_type="text/html; charset=utf-8")
         response = plain(f"{status} {exc.name}: {exc.description}\n", status)
@@ -51,11 +56,15 @@ def plain(text: str, status: int = 200) -> Response:
     return Response(text, status=status, content_type="text/plain; charset=utf-8")
 
 
-def cached(response: Response, variant: str = "") -> Response:
-    """Add ETag (dataset version + variant) and Cache-Control; answer 304 when it matches."""
+def cached(response: Response, variant: str = "", weak: bool = False) -> Response:
+    """Add ETag (dataset version + variant) and Cache-Control; answer 304 when it matches.
+
+    ``weak``: the tag vouches for the meaning, not the bytes (a query answer may come with other
+    blank-node labels or prefix order each time); If-None-Match compares weakly either way.
+    """
     app_ctx = ctx()
     tag = app_ctx.version + (f"-{variant}" if variant else "")
-    response.set_etag(tag)
+    response.set_etag(tag, weak=weak)
     response.cache_control.public = True
     response.cache_control.max_age = app_ctx.settings.cache_seconds
     response.headers["X-Citygraph-Version"] = app_ctx.version
@@ -65,10 +74,21 @@ def cached(response: Response, variant: str = "") -> Response:
     return response
 
 
+def unchanged(variant: str) -> Response | None:
+    """A 304 when a GET/HEAD request's If-None-Match already names this answer, else None.
+
+    Lets a query view answer a revalidation before it runs the query.
+    """
+    if request.method not in ("GET", "HEAD") or not request.if_none_match:
+        return None
+    response = cached(Response(status=200), variant, weak=True)
+    return response if response.status_code == 304 else None
+
+
 def negotiated(body: bytes | str, fmt: Format, *, status: int = 200, variant: str | None = None,
-               cache: bool = True) -> Response:
+               cache: bool = True, weak: bool = False) -> Response:
     """A response in ``fmt`` (Content-Type with charset), cached by dataset version."""
     response = Response(body, status=status, content_type=fmt.content_type)
     if cache and status == 200:
-        return cached(response, variant if variant is not None else fmt.name)
+        return cached(response, variant if variant is not None else fmt.name, weak=weak)
     return response

@@ -29,6 +29,7 @@ class AppContext:
     store: EmbeddedStore
     queries: dict[str, NamedQuery]
     executor: Executor | None = field(default=None, repr=False, compare=False)
+    internal: Executor | None = field(default=None, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
@@ -51,35 +52,50 @@ class AppContext:
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
         max_rows: int | None = None,
+        internal: bool = False,
     ) -> Answer:
         """Run a query and serialise its answer (SELECT/ASK in ``select_format``, graphs in
         ``graph_format``), capped at ``max_rows`` (default: the max_rows setting).
 
         Raises QuerySyntaxError, UpdateForbidden or QueryTimeout (the query is stopped).
         The query runs in a worker process of the executor, which is killed at the timeout.
+        ``internal``: one of the server's own queries (linked-data pages, counts); these run in
+        a pool of their own, so that a crowd of slow user queries cannot keep pages from
+        answering.
         """
         limit = self.settings.max_rows if max_rows is None else max_rows
-        return self.query_executor().run(
+        pool = self.internal_executor() if internal else self.query_executor()
+        return pool.run(
             text, select_format=select_format, graph_format=graph_format,
             substitutions=substitutions, default_graphs=default_graphs,
             named_graphs=named_graphs, max_rows=limit)
 
+    def _pool(self, workers: int) -> Executor:
+        return Executor(self.dist, workers=workers, timeout=self.settings.query_timeout,
+                        prefixes=self.store.prefixes, services=self.settings.services,
+                        memory_mb=self.settings.query_memory_mb)
+
     def query_executor(self) -> Executor:
-        """The pool of query worker processes (made and started on first use)."""
+        """The pool of worker processes for user queries (made and started on first use)."""
         with self._lock:
             if self.executor is None:
-                self.executor = Executor(self.dist, workers=self.settings.query_workers,
-                                         timeout=self.settings.query_timeout,
-                                         prefixes=self.store.prefixes,
-                                         services=self.settings.services)
+                self.executor = self._pool(self.settings.query_workers)
             return self.executor.start()
+
+    def internal_executor(self) -> Executor:
+        """The one-worker pool for the server's own queries (made and started on first use)."""
+        with self._lock:
+            if self.internal is None:
+                self.internal = self._pool(1)
+            return self.internal.start()
 
     def close(self) -> None:
         """Stop the query worker processes (a later query starts new ones)."""
         with self._lock:
-            executor, self.executor = self.executor, None
-        if executor is not None:
-            executor.close()
+            pools, self.executor, self.internal = (self.executor, self.internal), None, None
+        for pool in pools:
+            if pool is not None:
+                pool.close()
 
     @classmethod
     def open(cls, settings: Settings) -> AppContext:
@@ -93,6 +109,7 @@ class AppContext:
         context = cls(settings, Manifest.read(settings.dist_dir), store,
                       load_catalogue(queries_dir))
         context.query_executor()  # the workers load the build while the app is being set up
+        context.internal_executor()
         return context
 
 

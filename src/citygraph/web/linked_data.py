@@ -179,7 +179,8 @@ def graph_title(graph_iri: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------
-# Querying (always through ctx().run_query, values bound as substitutions)
+# Querying (always through ctx().run_query, values bound as substitutions; the server's own
+# queries run in the internal pool, apart from user queries)
 # ------------------------------------------------------------------------------------------------
 
 def select(text: str, substitutions: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
@@ -187,7 +188,7 @@ def select(text: str, substitutions: Mapping[str, ox.NamedNode | ox.Literal] | N
     """The solutions of a SELECT query as SPARQL JSON bindings, and whether they were cut."""
     answer = ctx().run_query(text, select_format=SELECT_FORMATS["json"],
                              graph_format=GRAPH_FORMATS["ntriples"], substitutions=substitutions,
-                             default_graphs=default_graphs)
+                             default_graphs=default_graphs, internal=True)
     return json.loads(answer.body)["results"]["bindings"], answer.truncated
 
 
@@ -196,7 +197,8 @@ def graph_document(text: str, fmt: Format,
                    default_graphs: Sequence[str] = ()) -> tuple[bytes, int, bool]:
     """The serialised triples of a CONSTRUCT query in ``fmt``, their number and whether cut."""
     answer = ctx().run_query(text, select_format=SELECT_FORMATS["json"], graph_format=fmt,
-                             substitutions=substitutions, default_graphs=default_graphs)
+                             substitutions=substitutions, default_graphs=default_graphs,
+                             internal=True)
     return answer.body, answer.rows, answer.truncated
 
 
@@ -335,10 +337,79 @@ def resource_page(iri: str, rows: list[dict[str, Any]], truncated: bool) -> Reso
                         _groups(inbound), graphs, truncated)
 
 
+#: The things whose IRIs start with ?ns (a literal), with a type and labels: an index of ``/id/``.
+INDEX = """
+SELECT ?ns ?s (SAMPLE(?t) AS ?type) (SAMPLE(?en) AS ?sEn) (SAMPLE(?de) AS ?sDe) WHERE {
+  ?s ?p ?o .
+  FILTER(isIRI(?s) && STRSTARTS(STR(?s), ?ns))
+  OPTIONAL { ?s a ?t }
+  OPTIONAL { ?s rdfs:label ?en FILTER(langMatches(lang(?en), "en")) }
+  OPTIONAL { ?s rdfs:label ?de FILTER(langMatches(lang(?de), "de")) }
+}
+GROUP BY ?ns ?s ORDER BY ?s
+"""
+
+#: The same index as RDF: each thing with its types and labels.
+INDEX_GRAPH = """
+CONSTRUCT { ?s a ?t ; rdfs:label ?l } WHERE {
+  { SELECT DISTINCT ?ns ?s WHERE { ?s ?p ?o . FILTER(isIRI(?s) && STRSTARTS(STR(?s), ?ns)) } }
+  OPTIONAL { ?s a ?t }
+  OPTIONAL { ?s rdfs:label ?l }
+}
+"""
+
+
+@bp.get("/id/", defaults={"path": ""})
 @bp.get("/id/<path:path>")
 def resource(path: str) -> Response:
-    """Dereference an instance IRI ``base/id/…`` (HTML, or RDF by Accept or URL twin)."""
+    """Dereference an instance IRI ``base/id/…`` (HTML, or RDF by Accept or URL twin).
+
+    ``/id/`` and ``/id/{kind}/`` are indexes: the things whose IRIs they begin.
+    """
+    if path == "" or path.endswith("/"):
+        return index("id/" + path)
     return describe("id/" + path)
+
+
+@bp.get("/id/index.<extension>", defaults={"path": ""})
+@bp.get("/id/<path:path>/index.<extension>")
+def index_twin(path: str, extension: str) -> Response:
+    """The URL twins of an index: ``/id/index.ttl``, ``/id/city/index.jsonld``, …"""
+    twin = TWINS.get(extension)
+    if twin is None:
+        abort(404)
+    return index("id/" + (path + "/" if path else ""), twin)
+
+
+def index(path: str, twin: Format | None = None) -> Response:
+    """The index of the things whose IRIs begin with ``base + path`` (a path ending in ``/``)."""
+    fmt = choose(twin)
+    namespace = {"ns": ox.Literal(base_iri() + path)}
+    twins = [(f"/{path}index.{f.extension}", f.name) for f in GRAPH_FORMATS.values()]
+    if fmt is HTML:
+        rows, truncated = select(INDEX, namespace)
+        if not rows:
+            abort(404)
+        kinds: dict[str, list[tuple[Term, Term | None]]] = defaultdict(list)
+        for row in rows:
+            kind = row["s"]["value"][len(base_iri() + path):].split("/", 1)[0]
+            kinds[kind if "/" in row["s"]["value"][len(base_iri() + path):] else ""].append(
+                (term(row["s"], row.get("sEn"), row.get("sDe")),
+                 term(row["type"]) if "type" in row else None))
+        html = render_template("resource_index.html", iri=base_iri() + path, path=path,
+                               kinds=sorted(kinds.items()), count=len(rows),
+                               truncated=truncated, twins=twins)
+        return _index_response(html, HTML, path, twin)
+    body, count, truncated = graph_document(INDEX_GRAPH, fmt, namespace)
+    if count == 0:
+        abort(404)
+    return _index_response(body, fmt, path, twin, rows=count, truncated=truncated)
+
+
+def _index_response(body: bytes | str, fmt: Format, path: str, twin: Format | None,
+                    **kwargs: Any) -> Response:
+    """An index answer: as a document whose twins are ``…/index.{ext}``."""
+    return document_response(body, fmt, path + "index", twin, **kwargs)
 
 
 def describe(path: str) -> Response:
@@ -366,7 +437,7 @@ def exists(iri: str) -> bool:
     answer = ctx().run_query("ASK { { ?r ?p ?o } UNION { ?s ?q ?r } }",
                              select_format=SELECT_FORMATS["json"],
                              graph_format=GRAPH_FORMATS["ntriples"],
-                             substitutions={"r": ox.NamedNode(iri)})
+                             substitutions={"r": ox.NamedNode(iri)}, internal=True)
     return bool(json.loads(answer.body)["boolean"])
 
 
@@ -493,6 +564,23 @@ def ontology_docs(graph: Graph) -> dict[str, list[TermDoc]]:
             _text_by_lang(graph, subject, SKOS.scopeNote),
             [(heading, items) for heading, items in relations if items]))
     return sections
+
+
+def is_version_iri(iri: str) -> bool:
+    """True when ``iri`` is the ``owl:versionIRI`` of the ontology in the dataset."""
+    answer = ctx().run_query("ASK { ?o owl:versionIRI ?v }", select_format=SELECT_FORMATS["json"],
+                             graph_format=GRAPH_FORMATS["ntriples"],
+                             substitutions={"v": ox.NamedNode(iri)}, internal=True)
+    return bool(json.loads(answer.body)["boolean"])
+
+
+@bp.get("/ontology/<version>")
+def ontology_version(version: str) -> Response:
+    """The version IRI of the ontology (``…/ontology/0.1.0``) answers with this version."""
+    stem, twin = split_twin(version)
+    if not is_version_iri(ONTOLOGY_IRI + "/" + stem):
+        abort(404)
+    return ontology(twin.extension if twin is not None else None)
 
 
 @bp.get("/ontology")

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from flask import Blueprint, Request, Response, redirect, request, url_for
+from flask import Blueprint, Request, redirect, request, url_for
 from rdflib.namespace import RDF, RDFS, VOID
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.wrappers import Response as BaseResponse
@@ -33,7 +33,7 @@ from ..formats import (
     serialize_triples,
 )
 from ..vocab import SD
-from .common import cached, negotiated
+from .common import negotiated, unchanged
 from .context import AppContext, ctx
 
 bp = Blueprint("sparql", __name__)
@@ -169,21 +169,13 @@ def _query_variant(protocol: ProtocolRequest, formats: Formats) -> str:
     return f"q{hashlib.sha256(key.encode('utf-8')).hexdigest()[:16]}-{formats.variant}"
 
 
-def _unchanged(variant: str) -> Response | None:
-    """A 304 when a GET/HEAD request's If-None-Match already names this answer, else None."""
-    if request.method not in ("GET", "HEAD") or not request.if_none_match:
-        return None
-    response = cached(Response(status=200), variant)
-    return response if response.status_code == 304 else None
-
-
 @bp.route("/sparql", methods=["GET", "POST"], endpoint="endpoint")
 def endpoint() -> BaseResponse:
     """The SPARQL 1.1 Protocol: run a query, or describe the service when there is none."""
     app_ctx = ctx()
     protocol = read_request(request, app_ctx.settings.max_query_bytes)
     if protocol.query is None:
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             return service_description_response(app_ctx)
         raise BadRequest("missing query: send the SPARQL query as 'query' (form) or as an "
                          f"{SPARQL_QUERY} body")
@@ -195,9 +187,9 @@ def endpoint() -> BaseResponse:
                             + ", ".join(f.media_type for f in [*SELECT_FORMATS.values(),
                                                                  *GRAPH_FORMATS.values()]))
     variant = _query_variant(protocol, formats)
-    unchanged = _unchanged(variant)
-    if unchanged is not None:
-        return unchanged
+    cached_answer = unchanged(variant)
+    if cached_answer is not None:
+        return cached_answer
     result = app_ctx.run_query(
         protocol.query,
         select_format=formats.select or SELECT_FORMATS["json"],
@@ -207,7 +199,7 @@ def endpoint() -> BaseResponse:
         raise _not_acceptable("CONSTRUCT or DESCRIBE", GRAPH_FORMATS)
     if result.kind != "graph" and formats.select is None:
         raise _not_acceptable("SELECT or ASK", SELECT_FORMATS)
-    response = negotiated(result.body, result.format, variant=variant)
+    response = negotiated(result.body, result.format, variant=variant, weak=True)
     response.headers["X-Citygraph-Rows"] = str(result.rows)
     response.headers["X-Citygraph-Truncated"] = "true" if result.truncated else "false"
     return response
@@ -217,16 +209,15 @@ def service_description_response(app_ctx: AppContext) -> BaseResponse:
     """The Service Description in the negotiated RDF format, or a redirect for a browser."""
     names = _format_names(request)
     if names:
-        fmt = next((f for f in (by_name(EXTRA_ALIASES.get(n.lower(), n), GRAPH_FORMATS)
-                                for n in names) if f is not None), None)
+        fmt = next((f for f in (_graph_format(n) for n in names) if f is not None), None)
         if fmt is None and any(n.lower() == "html" for n in names):
-            return redirect(url_for("page.index"), 303)
+            return _to_query_page()
     else:
         offers = [*GRAPH_FORMATS.values(), HTML]
         fmt = negotiate(request.headers.get("Accept"), {f.name: f for f in offers},
                         GRAPH_FORMATS["turtle"])
         if fmt is HTML:
-            return redirect(url_for("page.index"), 303)
+            return _to_query_page()
     if fmt is None:
         raise _not_acceptable("service description", GRAPH_FORMATS)
     endpoint_iri = url_for("sparql.endpoint", _external=True)
@@ -236,6 +227,23 @@ def service_description_response(app_ctx: AppContext) -> BaseResponse:
                                   federated=bool(app_ctx.settings.services))
     body = serialize_triples(triples, fmt).body
     return negotiated(body, fmt, variant=f"sd-{fmt.name}")
+
+
+def _graph_format(name: str) -> Format | None:
+    """The graph format a ``format=`` name asks for (a result-format name: its sibling)."""
+    key = EXTRA_ALIASES.get(name.lower(), name)
+    fmt = by_name(key, GRAPH_FORMATS)
+    select = by_name(key, SELECT_FORMATS)
+    if fmt is None and select is not None and select.name in SIBLINGS:
+        fmt = GRAPH_FORMATS[SIBLINGS[select.name]]
+    return fmt
+
+
+def _to_query_page() -> BaseResponse:
+    """A browser asking for the endpoint itself is sent to the query page."""
+    response = redirect(url_for("page.index"), 303)
+    response.vary.add("Accept")
+    return response
 
 
 def service_description(endpoint_iri: str, void_iri: str, graphs: Mapping[str, int],
@@ -256,7 +264,8 @@ def service_description(endpoint_iri: str, void_iri: str, graphs: Mapping[str, i
     def count(n: int) -> ox.Literal:
         return ox.Literal(str(n), datatype=iri("http://www.w3.org/2001/XMLSchema#integer"))
 
-    service, dataset, default = iri(endpoint_iri), ox.BlankNode(), ox.BlankNode()
+    # Blank nodes with fixed labels: the same description is the same bytes (strong ETag).
+    service, dataset, default = iri(endpoint_iri), ox.BlankNode("dataset"), ox.BlankNode("default")
     out = [
         ox.Triple(service, iri(RDF.type), iri(SD.Service)),
         ox.Triple(service, iri(SD.endpoint), service),
@@ -273,10 +282,10 @@ def service_description(endpoint_iri: str, void_iri: str, graphs: Mapping[str, i
         ox.Triple(default, iri(RDF.type), iri(SD.Graph)),
         ox.Triple(default, iri(VOID.triples), count(triples)),
     ]
-    for name, size in sorted(graphs.items()):
+    for number, (name, size) in enumerate(sorted(graphs.items())):
         if not name:
             continue
-        named, graph = ox.BlankNode(), ox.BlankNode()
+        named, graph = ox.BlankNode(f"named{number}"), ox.BlankNode(f"graph{number}")
         out += [
             ox.Triple(dataset, iri(SD.namedGraph), named),
             ox.Triple(named, iri(RDF.type), iri(SD.NamedGraph)),
