@@ -23,7 +23,8 @@ from citygraph.pipeline import BuildResult
 from citygraph.queries import load_catalogue
 from citygraph.vocab import CG
 from citygraph.web import create_app
-from citygraph.web.page import DATA_LICENCE, STARTER_QUERY
+from citygraph.web.linked_data import local_href
+from citygraph.web.page import DATA_LICENCE, INPUT_TYPES, LOCAL_ROOTS, STARTER_QUERY
 
 #: Attributes whose URL the browser loads by itself (not a link the user follows).
 LOADING_ATTRIBUTES = {"src", "srcset", "poster", "data", "background"}
@@ -47,6 +48,23 @@ QUERY_B = """\
 SELECT ?status ?label ?lang WHERE { ?status skos:inScheme cg:PartnershipStatusScheme ;
   skos:prefLabel ?label . FILTER (lang(?label) = ?lang) }
 """
+
+#: A query with one parameter of every type (with and without defaults).
+QUERY_TYPED = """\
+#+ title: Typed parameters
+#+ description: One parameter of each type.
+#+ param: city iri = https://w3id.org/citygraph/id/city/dortmund | the city
+#+ param: name string | a name (required)
+#+ param: label langstring = Dortmund@de | a label with its language
+#+ param: since integer = 1990 | a year
+#+ param: day date = 2020-01-01 | a day
+SELECT ?city ?name ?label ?since ?day WHERE { OPTIONAL { ?city rdfs:label ?x } }
+"""
+
+
+def _config(page: str) -> dict[str, object]:
+    """The page's JSON configuration (the script's input)."""
+    return json.loads(re.search(r'id="citygraph-config">(.*?)</script>', page, re.S)[1])  # type: ignore[index,no-any-return]
 
 
 class _Refs(HTMLParser):
@@ -205,3 +223,109 @@ def test_no_asset_from_another_host(client: FlaskClient) -> None:
         assert not absolute, (url, absolute)
         assert "//" + "cdn" not in body.lower() and "fonts.googleapis" not in body
         assert not re.search(r"""(?:src|href|url)\s*[=(]\s*['"]?//""", body), url
+
+
+def test_examples_carry_their_api_url_and_typed_parameters(settings: Settings, app_context: object,
+                                                            tmp_path: Path) -> None:
+    (tmp_path / "typed.rq").write_text(QUERY_TYPED, encoding="utf-8")
+    (tmp_path / "cities.rq").write_text(QUERY_A, encoding="utf-8")
+    with _client_with_queries(settings, app_context, dict(load_catalogue(tmp_path))) as client:
+        page = client.get("/").get_data(as_text=True)
+        examples = {e["name"]: e for e in _config(page)["examples"]}  # type: ignore[attr-defined]
+        assert examples["starter"]["api"] is False and examples["starter"]["url"] is None
+        assert examples["starter"]["parameters"] == []
+        assert examples["cities"]["url"] == "/api/cities" and examples["cities"]["parameters"] == []
+        typed = examples["typed"]
+        assert typed["url"] == "/api/typed"
+        params = {p["name"]: p for p in typed["parameters"]}
+        assert list(params) == ["city", "name", "label", "since", "day"]  # the header's order
+        assert {n: p["type"] for n, p in params.items()} == {
+            "city": "iri", "name": "string", "label": "langstring", "since": "integer",
+            "day": "date"}
+        assert {n: p["input"] for n, p in params.items()} == {
+            "city": "url", "name": "text", "label": "text", "since": "number", "day": "date"}
+        assert params["city"]["default"] == "https://w3id.org/citygraph/id/city/dortmund"
+        assert params["city"]["description"] == "the city"
+        assert params["name"]["default"] is None and params["name"]["required"] is True
+        assert params["since"]["default"] == "1990" and params["since"]["required"] is False
+        assert "text@lang" in params["label"]["hint"]
+        # The API answers at the URL the page runs the example at, with the page's defaults.
+        defaults = {n: p["default"] for n, p in params.items() if p["default"] is not None}
+        answer = client.get(typed["url"], query_string={**defaults, "name": "x"},
+                            headers={"Accept": "application/sparql-results+json"})
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        missing = client.get(typed["url"], headers={"Accept": "application/sparql-results+json"})
+        assert missing.status_code == 400 and "name" in missing.get_data(as_text=True)
+    # The example list names the parameters for readers without JavaScript too.
+    assert re.search(r'<p class="example-params">Parameters:\s*<code>city</code>', page)
+    assert "required" in page
+
+
+def test_every_parameter_type_has_an_input_type() -> None:
+    from citygraph.queries import PARAM_TYPES
+
+    assert set(INPUT_TYPES) == set(PARAM_TYPES)
+    assert set(INPUT_TYPES.values()) <= {"url", "text", "number", "date"}
+
+
+def test_real_examples_have_the_catalogue_parameters(client: FlaskClient,
+                                                     app_context: object) -> None:
+    examples = {e["name"]: e for e in _config(client.get("/").get_data(as_text=True))["examples"]}  # type: ignore[attr-defined]
+    for name, query in app_context.queries.items():  # type: ignore[attr-defined]
+        example = examples[name]
+        assert example["url"] == f"/api/{name}"
+        assert [(p["name"], p["type"], p["default"]) for p in example["parameters"]] == [
+            (p.name, p.type, p.default) for p in query.parameters]
+    city = examples["partners-of-city"]["parameters"][0]
+    assert (city["name"], city["input"]) == ("city", "url")
+
+
+def test_download_names_and_formats(client: FlaskClient) -> None:
+    config = _config(client.get("/").get_data(as_text=True))
+    extensions = config["extensions"]
+    assert set(extensions) == {*config["selectFormats"], *config["graphFormats"]}  # type: ignore[misc]
+    assert extensions["csv"] == "csv" and extensions["json"] == "json"  # type: ignore[index]
+    assert extensions["turtle"] == "ttl" and extensions["jsonld"] == "jsonld"  # type: ignore[index]
+
+
+def _js_local_path(config: dict[str, object], iri: str) -> str | None:
+    """What query-page.js's localPath does with the page's configuration (the same rule)."""
+    for base in config["localBases"]:  # type: ignore[attr-defined]
+        if iri.startswith(base) and len(iri) > len(base):
+            rest = iri[len(base):]
+            if rest.startswith(tuple(config["localRoots"])):  # type: ignore[arg-type]
+                return "/" + rest
+    return None
+
+
+@pytest.mark.parametrize("base", ["https://w3id.org/citygraph/", "https://data.example.org/cg/",
+                                  "http://localhost:8000/"])
+def test_local_links_follow_the_configured_base(settings: Settings, app_context: object,
+                                                base: str) -> None:
+    served = settings.replace(base_iri=base)
+    context = dataclasses.replace(app_context, settings=served)  # type: ignore[type-var]
+    app = create_app(served, {"TESTING": True}, context=context)
+    try:
+        config = _config(app.test_client().get("/").get_data(as_text=True))
+        assert config["base"] == base
+        assert config["localBases"][0] == base  # type: ignore[index]
+        assert config["localRoots"] == list(LOCAL_ROOTS)
+        ontology = "https://w3id.org/citygraph/ontology"
+        samples = [base + "id/city/dortmund", base + "graph/data/places.ttl", base + "ontology",
+                   base + "ontology#City", ontology + "#Partnership", base + "dataset/citygraph",
+                   base, "https://www.wikidata.org/entity/Q1295", "http://example.org/id/x"]
+        with app.test_request_context("/"):
+            for iri in samples:
+                assert _js_local_path(config, iri) == local_href(iri), iri
+        assert _js_local_path(config, base + "id/city/dortmund") == "/id/city/dortmund"
+        assert _js_local_path(config, ontology + "#City") == "/ontology#City"
+    finally:
+        if getattr(context, "executor", None) is not getattr(app_context, "executor", None):
+            context.close()
+
+
+def test_form_posts_are_not_validated_by_the_browser(client: FlaskClient) -> None:
+    """The API checks parameter values and names the bad one; the page shows its message."""
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r'<form id="query-form"[^>]*\bnovalidate\b', page)
+    assert 'id="query-params"' in page and 'id="query-mode"' in page

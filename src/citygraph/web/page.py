@@ -1,8 +1,14 @@
 """Blueprint 'page': the query page at ``/`` (what the dataset is, a SPARQL editor, examples).
 
 The page is plain HTML with two small scripts served from ``static/query/``: a SPARQL syntax
-highlighter over a textarea, and the code that runs a query with ``fetch()`` against ``/sparql``
-and shows the answer as a sortable table. Every asset is served by citygraph itself (no CDN).
+highlighter over a textarea, and the code that runs a query with ``fetch()`` and shows the answer
+as a sortable table. Every asset is served by citygraph itself (no CDN).
+
+A free query (anything typed or edited) goes to ``/sparql``. A curated example whose text is
+unchanged goes to the named-query API ``/api/<name>`` with the values of its parameter form in the
+query string, so that the server binds them as typed RDF terms: the page never splices a value
+into SPARQL text. The page's configuration (``config`` below, a JSON block in the HTML) tells the
+script each example's API URL and typed parameters.
 """
 
 from __future__ import annotations
@@ -11,11 +17,14 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template, url_for
 
 from ..formats import GRAPH_FORMATS, SELECT_FORMATS
-from ..vocab import PREFIXES
+from ..queries import NamedQuery, Parameter
+from ..vocab import ONTOLOGY_IRI, PREFIXES
+from .api import parameter_info
 from .common import cached
 from .context import AppContext, ctx
 
@@ -51,15 +60,65 @@ ORDER BY ?labelA ?labelB
 """
 
 
+#: The HTML input type of each parameter type of queries.PARAM_TYPES.
+INPUT_TYPES: dict[str, str] = {
+    "iri": "url",
+    "string": "text",
+    "langstring": "text",
+    "integer": "number",
+    "date": "date",
+}
+
+#: What a value of each parameter type looks like (placeholder and help text of its input).
+INPUT_HINTS: dict[str, str] = {
+    "iri": "an absolute IRI (https://…)",
+    "string": "a text",
+    "langstring": "a text with its language: text@lang, e.g. Dortmund@de",
+    "integer": "a whole number",
+    "date": "a date, YYYY-MM-DD",
+}
+
+#: The paths under a base IRI that this server dereferences (see linked_data.local_href): an IRI
+#: ``base + path`` with ``path`` starting with one of these is linked to ``/path`` on this server.
+LOCAL_ROOTS = ("id/", "graph/", "ontology")
+
+#: The file extension of a download in each format (friendlier than .srj/.srx for results).
+DOWNLOAD_EXTENSIONS: dict[str, str] = {
+    **{f.name: f.extension for f in (*SELECT_FORMATS.values(), *GRAPH_FORMATS.values())},
+    "json": "json",
+    "xml": "xml",
+}
+
+
 @dataclass(frozen=True)
 class Example:
-    """A query offered on the page: name, title, description and SPARQL text."""
+    """A query offered on the page: name, title, description, SPARQL text and parameters."""
 
     name: str
     title: str
     description: str
     text: str
     api: bool = True  # served by the named-query API at /api/<name>
+    url: str | None = None  # the API URL the page runs it at while its text is unchanged
+    parameters: tuple[dict[str, Any], ...] = ()  # see parameter_form
+
+
+def parameter_form(param: Parameter) -> dict[str, Any]:
+    """A parameter as the page's form shows it: name, type, default, description, input type."""
+    return {**parameter_info(param), "input": INPUT_TYPES.get(param.type, "text"),
+            "hint": INPUT_HINTS.get(param.type, "")}
+
+
+def example_of(query: NamedQuery) -> Example:
+    """The page's example for a curated query (run at ``/api/<name>`` with its parameters)."""
+    return Example(query.name, query.title, query.description, query.text, api=True,
+                   url=url_for("api.run", name=query.name),
+                   parameters=tuple(parameter_form(p) for p in query.parameters))
+
+
+def local_bases(base_iri: str) -> list[str]:
+    """The IRI bases whose paths this server dereferences: the configured base, the ontology's."""
+    return list(dict.fromkeys((base_iri, ONTOLOGY_IRI.rsplit("ontology", 1)[0])))
 
 
 def counts_query(classes: Mapping[str, str] = COUNTED_CLASSES) -> str:
@@ -72,7 +131,7 @@ def counts_query(classes: Mapping[str, str] = COUNTED_CLASSES) -> str:
 def dataset_counts(app_ctx: AppContext) -> dict[str, int]:
     """The number of partnerships, cities, organisations and sources, by one query."""
     answer = app_ctx.run_query(counts_query(), select_format=SELECT_FORMATS["json"],
-                               graph_format=GRAPH_FORMATS["turtle"], max_rows=1)
+                               graph_format=GRAPH_FORMATS["turtle"], max_rows=1, internal=True)
     bindings = json.loads(answer.body)["results"]["bindings"]
     row = bindings[0] if bindings else {}
     return {name: int(row[name]["value"]) if name in row else 0 for name in COUNTED_CLASSES}
@@ -92,8 +151,8 @@ def examples(app_ctx: AppContext) -> list[Example]:
     out = [Example("starter", "Partnerships and their partners",
                    "Every partnership with its two partners, its kind and its current status.",
                    STARTER_QUERY, api=False)]
-    for name, query in sorted(app_ctx.queries.items()):
-        out.append(Example(name, query.title, query.description, query.text))
+    for _, query in sorted(app_ctx.queries.items()):
+        out.append(example_of(query))
     return out
 
 
@@ -106,10 +165,14 @@ def index() -> Response:
     config = {
         "endpoint": "/sparql",
         "base": app_ctx.settings.base_iri,
+        "localBases": local_bases(app_ctx.settings.base_iri),
+        "localRoots": list(LOCAL_ROOTS),
         "prefixes": PREFIXES,
         "maxRows": app_ctx.settings.max_rows,
         "selectFormats": list(SELECT_FORMATS),
         "graphFormats": list(GRAPH_FORMATS),
+        "extensions": {name: DOWNLOAD_EXTENSIONS[name]
+                       for name in (*SELECT_FORMATS, *GRAPH_FORMATS)},
         "examples": [asdict(e) for e in offered],
     }
     html = render_template(

@@ -1,8 +1,14 @@
-/* citygraph query page: run a SPARQL query against /sparql with fetch() and show the answer.
+/* citygraph query page: run a SPARQL query with fetch() and show the answer.
+ *
+ * A free query (typed, or an example whose text was edited) goes to /sparql. A curated example
+ * whose text is unchanged goes to the named-query API, GET /api/<name>?<param>=<value>, with the
+ * values of its parameter form: the server binds them as typed RDF terms, and this script never
+ * splices a value into SPARQL text. The download links follow the same rule.
  *
  * SELECT answers arrive as SPARQL JSON results, CONSTRUCT/DESCRIBE answers as N-Triples; both are
- * shown as a table whose columns sort on a click of their header. IRIs under the dataset's base
- * become links to this server (/id/...). Licence: MIT (the citygraph code licence).
+ * shown as a table whose columns sort on a click of their header. IRIs that this server
+ * dereferences (under the dataset's base: /id/..., /graph/..., /ontology) become links to it.
+ * Licence: MIT (the citygraph code licence).
  */
 (function () {
   "use strict";
@@ -16,8 +22,14 @@
     return XSD + t;
   });
 
+  /* A literal longer than this (or with more lines) is clamped in the table, with a toggle. */
+  var LONG_TEXT = 160;
+  var LONG_LINES = 3;
+
   var editor = null;
   var running = null;
+  /* The curated example loaded last: { example, inputs: {name: <input>} }, or null. */
+  var active = null;
 
   function $(id) { return document.getElementById(id); }
 
@@ -36,11 +48,21 @@
 
   /* ---- terms ---------------------------------------------------------------------------- */
 
-  /** The local path of an IRI under the dataset's base, or null for other IRIs. */
+  /** The path on this server of an IRI it dereferences, or null for other IRIs.
+   *
+   * As the server's linked_data.local_href: an IRI under the configured base (or the ontology's
+   * base) whose rest starts with id/, graph/ or ontology is served at "/" + rest, whatever the
+   * base is; so <base>ontology#City links to /ontology#City. */
   function localPath(iri) {
-    if (iri.indexOf(config.base) !== 0) return null;
-    var rest = iri.slice(config.base.length);
-    return "/" + rest;
+    var bases = config.localBases || [config.base];
+    for (var i = 0; i < bases.length; i++) {
+      var base = bases[i];
+      if (iri.indexOf(base) !== 0 || iri.length <= base.length) continue;
+      var rest = iri.slice(base.length);
+      var served = config.localRoots.some(function (root) { return rest.indexOf(root) === 0; });
+      if (served) return "/" + rest;
+    }
+    return null;
   }
 
   /** A short form of an IRI with the predeclared prefixes (the longest namespace wins). */
@@ -77,7 +99,11 @@
       cell.appendChild(el("span", { className: "quoted-triple", text: "<< " + [term.value.subject,
         term.value.predicate, term.value.object].map(function (t) { return t.value; }).join(" ") + " >>" }));
     } else {
-      cell.appendChild(el("span", { className: "literal", text: term.value }));
+      var literal = el("span", { className: "literal", text: term.value });
+      cell.appendChild(literal);
+      if (term.value.length > LONG_TEXT || term.value.split("\n").length > LONG_LINES) {
+        clamp(cell, literal);
+      }
       var lang = term["xml:lang"];
       if (lang) {
         cell.appendChild(el("span", { className: "lang", text: "@" + lang }));
@@ -90,6 +116,23 @@
       if (NUMERIC.indexOf(term.datatype) >= 0) cell.className = "number";
     }
     return cell;
+  }
+
+  /** Clamp a long literal to a few lines; a button shows all of it (scrollable) and back. */
+  function clamp(cell, literal) {
+    literal.classList.add("long");
+    literal.title = literal.textContent.length > 2000 ?
+      literal.textContent.slice(0, 2000) + "…" : literal.textContent;
+    var toggle = el("button", { type: "button", className: "expand", "aria-expanded": "false",
+      text: "more" });
+    toggle.addEventListener("click", function () {
+      var open = !literal.classList.contains("expanded");
+      literal.classList.toggle("expanded", open);
+      toggle.setAttribute("aria-expanded", String(open));
+      toggle.textContent = open ? "less" : "more";
+    });
+    cell.classList.add("has-long");
+    cell.appendChild(toggle);
   }
 
   /* ---- N-Triples (answers of CONSTRUCT and DESCRIBE) ------------------------------------ */
@@ -199,14 +242,25 @@
     $("results").textContent = "";
   }
 
-  function showDownloads(query, formats) {
+  /** The URL of a request's answer in the format ``name`` (for the download links). */
+  function downloadHref(request, name) {
+    if (request.api) {
+      var params = new URLSearchParams(request.params);
+      params.set("format", name);
+      return request.url + "?" + params.toString();
+    }
+    return config.endpoint + "?" + new URLSearchParams({ query: request.query, format: name }).toString();
+  }
+
+  function showDownloads(request, formats) {
     var list = $("downloads").querySelector("ul");
     list.textContent = "";
+    var stem = request.api ? request.name : "query";
     formats.forEach(function (name) {
-      var href = config.endpoint + "?query=" + encodeURIComponent(query) +
-        "&format=" + encodeURIComponent(name);
-      list.appendChild(el("li", {}, [el("a", { href: href, download: "", className: "download",
-        "data-format": name, text: name })]));
+      var filename = stem + "." + (config.extensions[name] || name);
+      list.appendChild(el("li", {}, [el("a", { href: downloadHref(request, name),
+        download: filename, title: filename, className: "download", "data-format": name,
+        text: name })]));
     });
     $("downloads").hidden = false;
   }
@@ -220,25 +274,151 @@
     notice.hidden = false;
   }
 
-  function run(query) {
-    if (running) running.abort();
-    var controller = new AbortController();
-    running = controller;
-    clearOutput();
-    setStatus("Running…");
-    $("run-query").disabled = true;
-    var started = performance.now();
+  /* ---- curated examples and their parameters ------------------------------------------- */
+
+  function normalize(text) { return text.replace(/\r\n?/g, "\n"); }
+
+  /** True while the editor holds the loaded curated example's text unchanged. */
+  function unedited() {
+    return active !== null && normalize(editor.getValue()) === normalize(active.example.text);
+  }
+
+  function paramField(param) {
+    var id = "param-" + param.name;
+    var input = el("input", { id: id, name: param.name, type: param.input || "text",
+      autocomplete: "off", spellcheck: "false", "data-type": param.type,
+      "aria-describedby": id + "-help" });
+    if (param.input === "number") input.setAttribute("step", "1");
+    if (param.hint && param.input !== "date") input.setAttribute("placeholder", param.hint);
+    if (param.required) input.setAttribute("required", "");
+    input.value = param.default === null || param.default === undefined ? "" : param.default;
+    var label = el("label", { for: id }, [el("code", { className: "param-name", text: param.name }),
+      " ", el("span", { className: "param-type", text: param.type +
+        (param.required ? ", required" : "") })]);
+    var help = [param.description, param.default !== null && param.default !== undefined ?
+      "default: " + (param.default === "" ? "empty" : param.default) : "no default"]
+      .filter(Boolean).join("; ");
+    if (!param.required) help += " (leave empty to leave it unbound)";
+    var field = el("div", { className: "param-field" }, [label, input,
+      el("small", { id: id + "-help", className: "muted", text: help })]);
+    return { field: field, input: input };
+  }
+
+  /** Show how a loaded example runs, and the form of its parameters (null: none loaded). */
+  function loadExample(example) {
+    var fields = $("query-params-fields");
+    fields.textContent = "";
+    active = null;
+    if (example && example.api && example.url) {
+      active = { example: example, inputs: {} };
+      (example.parameters || []).forEach(function (param) {
+        var made = paramField(param);
+        active.inputs[param.name] = made.input;
+        fields.appendChild(made.field);
+      });
+      var legend = $("query-params-legend");
+      legend.textContent = "";
+      legend.appendChild(document.createTextNode("Parameters of "));
+      legend.appendChild(el("a", { href: example.url, text: example.name }));
+    }
+    updateMode();
+  }
+
+  /** Say whether the editor's text runs as the named query or as a free query. */
+  function updateMode() {
+    var box = $("query-example");
+    var mode = $("query-mode");
+    var params = $("query-params");
+    if (active === null) {
+      box.hidden = true;
+      return;
+    }
+    var example = active.example;
+    var hasParams = (example.parameters || []).length > 0;
+    var same = unedited();
+    box.hidden = false;
+    params.hidden = !hasParams;
+    params.disabled = !same;
+    box.classList.toggle("edited", !same);
+    box.setAttribute("data-mode", same ? "api" : "sparql");
+    mode.textContent = "";
+    if (same) {
+      mode.appendChild(document.createTextNode("Runs as the named query "));
+      mode.appendChild(el("a", { href: example.url, text: example.url }));
+      mode.appendChild(document.createTextNode(hasParams ?
+        " with the parameters below, bound by the server as typed RDF terms." : "."));
+    } else {
+      mode.appendChild(document.createTextNode("You changed the text of “" + example.title +
+        "”: it runs as a free query against " + config.endpoint +
+        (hasParams ? ", and the parameters below are not used (their variables stay unbound). " :
+          ". ")));
+      var restore = el("button", { type: "button", id: "restore-example", className: "link-button",
+        text: "Restore the example" });
+      restore.addEventListener("click", function () {
+        editor.setValue(example.text);
+        updateMode();
+      });
+      mode.appendChild(restore);
+    }
+  }
+
+  /** What the Run button sends now: a named query with its values, or the editor's text. */
+  function currentRequest() {
+    if (unedited()) {
+      var example = active.example;
+      var params = new URLSearchParams();
+      var problems = [];
+      (example.parameters || []).forEach(function (param) {
+        var input = active.inputs[param.name];
+        if (input.validity && input.validity.badInput) {
+          problems.push("parameter '" + param.name + "': the value is not " + param.hint);
+        }
+        params.append(param.name, input.value);  /* an empty value leaves it unbound */
+      });
+      return { api: true, name: example.name, url: example.url, params: params.toString(),
+        problems: problems };
+    }
+    return { api: false, query: editor.getValue(), problems: [] };
+  }
+
+  /* ---- running a query ------------------------------------------------------------------ */
+
+  function send(request, signal) {
+    if (request.api) {
+      return fetch(request.url + (request.params ? "?" + request.params : ""), {
+        method: "GET", headers: { "Accept": ACCEPT }, signal: signal });
+    }
     return fetch(config.endpoint, {
       method: "POST",
       headers: { "Content-Type": "application/sparql-query", "Accept": ACCEPT },
-      body: query,
-      signal: controller.signal
-    }).then(function (response) {
+      body: request.query,
+      signal: signal
+    });
+  }
+
+  function run(request) {
+    if (running) running.abort();
+    clearOutput();
+    if (request.problems.length) {
+      running = null;
+      $("run-query").disabled = false;
+      showError("A parameter is not valid", request.problems.join("\n"));
+      setStatus("Not sent.");
+      return Promise.resolve();
+    }
+    var controller = new AbortController();
+    running = controller;
+    setStatus("Running…");
+    $("run-query").disabled = true;
+    var started = performance.now();
+    var via = request.api ? " (named query " + request.name + ")" : "";
+    return send(request, controller.signal).then(function (response) {
       return response.text().then(function (body) {
         if (controller !== running) return;
         var seconds = ((performance.now() - started) / 1000).toFixed(2);
         if (!response.ok) {
-          var title = response.status === 400 ? "The query has an error" :
+          var title = response.status === 400 ? (request.api ? "A parameter is not valid" :
+            "The query has an error") :
             "The server answered " + response.status + " " + response.statusText;
           showError(title, body.trim() || response.statusText);
           setStatus("Failed (" + response.status + ").");
@@ -251,20 +431,20 @@
           if (typeof data.boolean === "boolean") {
             results.appendChild(el("p", { id: "ask-answer", className: "ask-answer",
               text: "Answer: " + (data.boolean ? "yes (true)" : "no (false)") }));
-            setStatus("ASK answered in " + seconds + " s.");
+            setStatus("ASK answered in " + seconds + " s" + via + ".");
           } else {
             var rows = data.results.bindings;
             results.appendChild(renderTable(data.head.vars, rows));
             showTruncation(response, rows.length);
-            setStatus(rows.length + " rows in " + seconds + " s.");
+            setStatus(rows.length + " rows in " + seconds + " s" + via + ".");
           }
-          showDownloads(query, config.selectFormats);
+          showDownloads(request, config.selectFormats);
         } else {
           var triples = parseNTriples(body);
           results.appendChild(renderTable(["subject", "predicate", "object"], triples));
           showTruncation(response, triples.length);
-          setStatus(triples.length + " triples in " + seconds + " s.");
-          showDownloads(query, config.graphFormats);
+          setStatus(triples.length + " triples in " + seconds + " s" + via + ".");
+          showDownloads(request, config.graphFormats);
         }
       });
     }).catch(function (error) {
@@ -286,23 +466,29 @@
 
     $("query-form").addEventListener("submit", function (event) {
       event.preventDefault();
-      run(editor.getValue());
+      run(currentRequest());
     });
     $("query-text").addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();
-        run(editor.getValue());
+        run(currentRequest());
       }
     });
+    $("query-text").addEventListener("input", updateMode);
     Array.prototype.forEach.call(document.querySelectorAll("button.load-example"), function (button) {
       button.addEventListener("click", function () {
         var example = config.examples[Number(button.getAttribute("data-example"))];
         if (!example) return;
         editor.setValue(example.text);
-        $("results-heading").scrollIntoView({ block: "start" });
-        run(example.text);
+        loadExample(example);
+        /* With parameters, show their form (the results start below it); else the results. */
+        var target = (example.parameters || []).length ? "query-example" : "results-heading";
+        $(target).scrollIntoView({ block: "start" });
+        run(currentRequest());
       });
     });
+    /* For tests and the curious: the IRI-to-link mapping. */
+    window.CitygraphQueryPage = { localPath: localPath };
     document.body.setAttribute("data-ready", "true");
   }
 
