@@ -31,7 +31,9 @@ def test_dist_defaults_under_root() -> None:
 
 @pytest.mark.parametrize("changes", [{"CITYGRAPH_PORT": "eighty"},
                                      {"CITYGRAPH_MAX_ROWS": "0"},
-                                     {"CITYGRAPH_BASE_IRI": "http://example.org/no-slash"}])
+                                     {"CITYGRAPH_BASE_IRI": "http://example.org/no-slash"},
+                                     {"CITYGRAPH_PORT": "99999"}, {"CITYGRAPH_PORT": "0"},
+                                     {"CITYGRAPH_QUERY_MEMORY_MB": "-1"}])
 def test_bad_values_are_config_errors(changes: dict[str, str]) -> None:
     with pytest.raises(ConfigError):
         Settings.from_sources({}, environ=changes)
@@ -40,3 +42,28 @@ def test_bad_values_are_config_errors(changes: dict[str, str]) -> None:
 def test_unknown_setting_is_refused() -> None:
     with pytest.raises(ConfigError, match="unknown"):
         Settings.from_sources({"colour": "blue"}, environ={})
+
+
+def test_the_setting_flag_sets_any_setting_and_dedicated_flags_win(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from citygraph.cli import make_parser, settings_from
+
+    monkeypatch.setenv("CITYGRAPH_QUERY_TIMEOUT", "3")
+    args = make_parser().parse_args(["serve", "--port", "8123", "--setting", "query-timeout=30",
+                                     "--setting", "port=9000", "--setting",
+                                     "service_allowlist=http://127.0.0.1:7878/query"])
+    settings = settings_from(args)
+    assert settings.query_timeout == 30.0 and settings.port == 8123
+    assert settings.services == frozenset({"http://127.0.0.1:7878/query"})
+    for bad in (["--setting", "colour=blue"], ["--setting", "no-equals-sign"]):
+        with pytest.raises(ConfigError):
+            settings_from(make_parser().parse_args(["serve", *bad]))
+
+
+def test_help_lists_every_setting_once_with_its_default() -> None:
+    from citygraph.cli import make_parser
+
+    text = make_parser().format_help()
+    for setting in SETTINGS:
+        assert text.count(setting.env) == 1
+    assert "(default: None)" not in text

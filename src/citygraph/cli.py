@@ -22,6 +22,7 @@ from .errors import (
     EXIT_OK,
     BadParameter,
     CitygraphError,
+    ConfigError,
     MissingPathError,
     RemoteServiceError,
 )
@@ -32,8 +33,9 @@ EXIT_CODES = f"""exit codes:
   {EXIT_ERROR}  bad input or error (syntax error, missing path, malformed query, …)
 """
 
-ENVIRONMENT = "environment:\n" + "\n".join(
-    f"  {s.env:<28} {s.help} (default: {s.default})" for s in SETTINGS
+ENVIRONMENT = "settings (--setting NAME=VALUE, or the environment variable):\n" + "\n".join(
+    f"  {s.env:<28} {s.help}" + ("" if s.default is None else f" (default: {s.default})")
+    for s in SETTINGS
 ) + "\n"
 
 
@@ -44,6 +46,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                         help="base IRI of instances (default: https://w3id.org/citygraph/)")
     parser.add_argument("--dist", type=Path, default=None,
                         help="build output directory (default: ROOT/dist)")
+    parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="any setting listed below, e.g. --setting query_timeout=30 "
+                             "(repeatable; overrides its environment variable)")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -112,6 +117,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
     }
+    for item in getattr(args, "setting", None) or []:
+        name, sep, value = item.partition("=")
+        key = name.strip().lower().replace("-", "_")
+        if not sep or not key:
+            raise ConfigError(f"--setting {item!r}: write NAME=VALUE, e.g. query_timeout=30")
+        if explicit.get(key) is None:  # a dedicated flag (--port, --dist, …) wins
+            explicit[key] = value
     return Settings.from_sources({k: v for k, v in explicit.items() if v is not None})
 
 

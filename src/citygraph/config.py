@@ -98,6 +98,8 @@ class Settings:
         for name in ("query_timeout", "max_query_bytes", "max_rows", "query_workers", "port"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"setting {name} must be positive, got {getattr(self, name)!r}")
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"setting port must be between 1 and 65535, got {self.port!r}")
         if self.query_memory_mb < 0:
             raise ConfigError(f"setting query_memory_mb must be 0 or more, "
                               f"got {self.query_memory_mb!r}")

@@ -124,6 +124,7 @@ def publish(
     dist = dist.resolve()
     dist.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".dist-", dir=dist.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the build is for everyone to read (a web server)
     try:
         files = write_dumps(ordered, tmp)
         for name, content in (extra_files or {}).items():

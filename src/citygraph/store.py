@@ -49,6 +49,49 @@ def looks_like_update(text: str) -> bool:
     return bool(_UPDATE.match(text))
 
 
+#: Strings, IRIs and comments (skipped), PREFIX declarations, and prefixed names of a query.
+_TOKENS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r'|<[^<>"{}|^`\\\s]*>'
+    r"|#[^\n]*"
+    r"|(?P<declare>PREFIX\s+(?P<declared>[A-Za-z][\w.-]*)?:)"
+    r"|(?<![\w?$:.-])(?P<pname>(?P<prefix>[A-Za-z][\w.-]*)?:)",
+    re.IGNORECASE,
+)
+
+
+def unknown_prefix(text: str, prefixes: Mapping[str, str]) -> str | None:
+    """A message naming the first undeclared prefix of a query that did not parse, else None.
+
+    pyoxigraph reports an unknown prefix as a list of expected characters, or as another error
+    further on; this finds the first prefixed name whose prefix is neither declared in the query
+    nor predeclared, skipping strings, IRIs and comments.
+
+    >>> unknown_prefix("SELECT * WHERE {\\n  ?s nope:x ?o }", {"rdf": "…"})
+    "SPARQL syntax error at line 2, column 6: unknown prefix 'nope:' (declare it with PREFIX ...)"
+    >>> unknown_prefix('PREFIX ex: <http://e/> SELECT * { ?s ex:p "a:b", <http://e/c:d> } # e:f', {})
+    """
+    declared = set(prefixes)
+    for match in _TOKENS.finditer(text):
+        if match.group("declare") is not None:
+            declared.add(match.group("declared") or "")
+            continue
+        if match.group("pname") is None:
+            continue
+        name = match.group("prefix") or ""
+        if name in declared:
+            continue
+        line = text.count("\n", 0, match.start()) + 1
+        column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        return (f"SPARQL syntax error at line {line}, column {column}: unknown prefix '{name}:' "
+                f"(declare it with PREFIX {name}: <…>; predeclared: "
+                f"{', '.join(sorted(prefixes))})")
+    return None
+
+
 class Store(Protocol):
     """What the web app and the CLI need of a SPARQL store."""
 
@@ -129,7 +172,8 @@ class EmbeddedStore:
         try:
             return self.store.query(text, **kwargs)  # type: ignore[arg-type]
         except SyntaxError as exc:
-            raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+            raise QuerySyntaxError(unknown_prefix(text, self.prefixes)
+                                   or f"SPARQL syntax error: {exc}") from None
         except ValueError as exc:  # e.g. an invalid IRI in default-graph-uri
             raise QuerySyntaxError(str(exc)) from None
         except RuntimeError as exc:  # e.g. a bound variable missing from the projection
