@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import doctest
 import io
 import json
 import warnings
@@ -25,10 +24,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from citygraph.config import Settings
-from citygraph.queries import load_catalogue
-from citygraph.web import api as api_module
+from citygraph.queries import load_catalogue, query_form
 from citygraph.web import create_app
-from citygraph.web.api import query_form
 from citygraph.web.context import AppContext
 
 FIXTURE_QUERIES = Path(__file__).parent / "fixtures" / "queries"
@@ -472,11 +469,6 @@ def test_a_capped_answer_says_so(settings: Settings, app_context: AppContext) ->
     response = app.test_client().get("/api/labels")
     assert response.headers["X-Citygraph-Truncated"] == "true"
     assert len(rows(response)) == 1
-
-
-def test_docstring_examples() -> None:
-    failures, tried = doctest.testmod(api_module)
-    assert failures == 0 and tried > 0
 
 
 def test_query_form_ignores_comments_strings_and_iris() -> None:

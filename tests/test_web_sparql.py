@@ -426,6 +426,16 @@ def test_pages_answer_while_user_queries_take_every_worker(limited: Flask) -> No
     assert statuses == [503]
 
 
+def test_an_unanswerable_format_is_refused_before_the_query_runs(limited: Flask) -> None:
+    client = limited.test_client()
+    start = time.monotonic()
+    construct = client.get("/sparql", headers={"Accept": "text/csv"}, query_string={
+        "query": "CONSTRUCT { ?a ?b ?c } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"})
+    select = client.get("/sparql", query_string={"query": RUNAWAY, "format": "turtle"})
+    assert construct.status_code == 406 and select.status_code == 406
+    assert time.monotonic() - start < 0.5  # not after the one-second limit: never run
+
+
 def test_busy_answer_asks_to_retry_later(limited: Flask) -> None:
     response = limited.test_client().get("/sparql", query_string={"query": RUNAWAY})
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"

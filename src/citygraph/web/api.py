@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +18,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from ..errors import BadParameter, NotAcceptable, NotFound
 from ..formats import GRAPH_FORMATS, HTML, SELECT_FORMATS, Format, by_name, negotiate
-from ..queries import NamedQuery, Parameter
+from ..queries import NamedQuery, Parameter, query_form
 from .common import negotiated, unchanged
 from .context import ctx
 
@@ -39,25 +38,6 @@ PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "integer": {"type": "integer"},
     "date": {"type": "string", "format": "date"},
 }
-
-_FORM = re.compile(r"\b(SELECT|CONSTRUCT|DESCRIBE|ASK)\b", re.IGNORECASE)
-_IRI_REF = re.compile(r"<[^<>\s\"{}|\\^`]*>")
-_STRING = re.compile(r"'''[\s\S]*?'''|\"\"\"[\s\S]*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
-_COMMENT = re.compile(r"#[^\n]*")
-
-
-def query_form(text: str) -> str:
-    """The form of a SPARQL query: ``select``, ``construct``, ``describe`` or ``ask``.
-
-    >>> query_form("# ASK in a comment\\nPREFIX a: <http://e/#x>\\nCONSTRUCT { ?s ?p ?o } WHERE {}")
-    'construct'
-    >>> query_form("select * { ?s ?p 'ask' }")
-    'select'
-    """
-    cleaned = _COMMENT.sub(" ", _STRING.sub('""', _IRI_REF.sub("<>", text)))
-    match = _FORM.search(cleaned)
-    return match.group(1).lower() if match else "select"
-
 
 def answer_formats(query: NamedQuery) -> dict[str, Format]:
     """The formats a query's answer can be given in (result formats or graph formats)."""

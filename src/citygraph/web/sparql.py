@@ -13,6 +13,7 @@ timeout. The endpoint is read-only: any update is a 403.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ from ..formats import (
     negotiate,
     serialize_triples,
 )
+from ..queries import query_form
 from ..vocab import SD
 from .common import negotiated, unchanged
 from .context import AppContext, ctx
@@ -162,6 +164,11 @@ def _not_acceptable(kind: str, table: Mapping[str, Format]) -> NotAcceptable:
                          + " (by Accept, or format=" + "|".join(table) + ")")
 
 
+def _states_form(text: str) -> bool:
+    """True when the text names its query form (query_form's default of 'select' is a guess)."""
+    return bool(re.search(r"\b(SELECT|ASK)\b", text, re.IGNORECASE))
+
+
 def _query_variant(protocol: ProtocolRequest, formats: Formats) -> str:
     """The ETag variant of a query response: the formats and a hash of the query and dataset."""
     key = "\x00".join([protocol.query or "", *protocol.default_graphs, "\x01",
@@ -186,6 +193,12 @@ def endpoint() -> BaseResponse:
         raise NotAcceptable("none of the media types in Accept can be produced; available: "
                             + ", ".join(f.media_type for f in [*SELECT_FORMATS.values(),
                                                                  *GRAPH_FORMATS.values()]))
+    # Refuse before running when the query's form plainly needs a format that cannot be given.
+    form = query_form(protocol.query)
+    if form in ("construct", "describe") and formats.graph is None:
+        raise _not_acceptable("CONSTRUCT or DESCRIBE", GRAPH_FORMATS)
+    if form in ("select", "ask") and formats.select is None and _states_form(protocol.query):
+        raise _not_acceptable("SELECT or ASK", SELECT_FORMATS)
     variant = _query_variant(protocol, formats)
     cached_answer = unchanged(variant)
     if cached_answer is not None:
