@@ -7,8 +7,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from citygraph.config import Settings
 from citygraph.errors import BadParameter, DataSyntaxError, MissingPathError
-from citygraph.queries import Parameter, load_catalogue, load_query
+from citygraph.formats import GRAPH_FORMATS, SELECT_FORMATS
+from citygraph.pipeline import BuildResult
+from citygraph.queries import NamedQuery, Parameter, load_catalogue, load_query
+from citygraph.store import EmbeddedStore, answer
 
 QUERY = """#+ title: Partners of a city
 #+ description: Every partner of the city,
@@ -116,3 +120,48 @@ def test_parameter_must_be_projected_to_be_bindable(tmp_path: Path) -> None:
     path = write(tmp_path, "hidden.rq", "#+ param: city iri\nSELECT ?o WHERE { ?city ?p ?o }")
     with pytest.raises(DataSyntaxError, match="'city' cannot be bound"):
         load_query(path)
+
+
+# --- every curated query against the real build, compared with its expected answer ----------
+
+EXPECTED = Path(__file__).parent / "expected" / "queries"
+CURATED = sorted((Path(__file__).resolve().parents[1] / "queries").glob("*.rq"))
+
+
+def answer_rows(store: EmbeddedStore, query: NamedQuery) -> tuple[list[str], list[str]]:
+    """The TSV header and rows of a named query's answer with its default parameters."""
+    result = store.query(query.text, substitutions=query.bindings({}))
+    body = answer(result, SELECT_FORMATS["tsv"], GRAPH_FORMATS["ntriples"], 1_000_000).body
+    lines = body.decode("utf-8").splitlines()
+    if isinstance(result, ox.QueryTriples):
+        return [], sorted(lines)  # a graph: its N-Triples lines, in a fixed order
+    return lines[:1], lines[1:]
+
+
+@pytest.fixture(scope="module")
+def real_store(settings: Settings, built: BuildResult) -> EmbeddedStore:
+    """The session build, opened once for this module."""
+    return EmbeddedStore(settings.dist_dir)
+
+
+@pytest.mark.parametrize("path", CURATED, ids=[p.stem for p in CURATED])
+def test_curated_query_gives_its_expected_answer(path: Path, real_store: EmbeddedStore) -> None:
+    """Run with CITYGRAPH_UPDATE_EXPECTED=1 to rewrite the files after a deliberate change."""
+    store = real_store
+    query = load_query(path)
+    header, rows = answer_rows(store, query)
+    import os
+
+    expected_file = EXPECTED / f"{path.stem}.tsv"
+    got = "\n".join(header + rows) + "\n"
+    if os.environ.get("CITYGRAPH_UPDATE_EXPECTED") == "1":
+        expected_file.parent.mkdir(parents=True, exist_ok=True)
+        expected_file.write_text(got, encoding="utf-8")
+    expected = expected_file.read_text(encoding="utf-8")
+    assert rows, f"{path.name} answers nothing with its defaults"
+    ordered = "ORDER BY" in query.text.upper()
+    want = expected.splitlines()
+    if ordered:
+        assert got.splitlines() == want
+    else:  # no ORDER BY: the engine may give the rows in any order
+        assert got.splitlines()[:1] == want[:1] and sorted(rows) == sorted(want[1:])
