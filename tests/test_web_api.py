@@ -173,6 +173,26 @@ def test_every_real_query_answers_with_its_defaults(client: FlaskClient,
             assert response.status_code == 200, (name, response.get_data(as_text=True))
 
 
+def test_json_answers_match_the_schema_the_openapi_document_promises(
+        client: FlaskClient, app_context: AppContext) -> None:
+    import jsonschema
+
+    doc = client.get("/api/openapi.json").get_json()
+    for name in app_context.queries:
+        responses = doc["paths"][f"/api/{name}"]["get"]["responses"]
+        content = responses["200"]["content"]
+        if "application/sparql-results+json" not in content:
+            continue
+        schema = content["application/sparql-results+json"]["schema"]
+        answer = client.get(f"/api/{name}", headers={"Accept": "application/sparql-results+json"})
+        jsonschema.validate(answer.get_json(force=True), schema)
+        for header in ("X-Citygraph-Rows", "X-Citygraph-Truncated", "ETag"):
+            assert header in answer.headers and header in responses["200"]["headers"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"results": {"bindings": [{"x": {"value": "no type"}}]}},
+                            schema)
+
+
 # ---------------------------------------------------------------------------------------------
 # Answers and formats
 # ---------------------------------------------------------------------------------------------

@@ -137,9 +137,44 @@ def run(name: str) -> Response:
     return response
 
 
+#: JSON Schema of SPARQL 1.1 Query Results JSON (https://www.w3.org/TR/sparql11-results-json/).
+_RDF_TERM = {"type": "object", "required": ["type", "value"], "properties": {
+    "type": {"enum": ["uri", "literal", "bnode", "triple"]},
+    "value": {}, "xml:lang": {"type": "string"}, "datatype": {"type": "string"}}}
+SPARQL_JSON_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["head"],
+    "properties": {
+        "head": {"type": "object", "properties": {
+            "vars": {"type": "array", "items": {"type": "string"}},
+            "link": {"type": "array", "items": {"type": "string"}}}},
+        "results": {"type": "object", "required": ["bindings"], "properties": {
+            "bindings": {"type": "array", "items": {
+                "type": "object", "additionalProperties": _RDF_TERM}}}},
+        "boolean": {"type": "boolean"},
+    },
+}
+
+_ANSWER_HEADERS = {
+    "ETag": {"description": "Dataset version, query and parameters (weak: same meaning).",
+             "schema": {"type": "string"}},
+    "X-Citygraph-Rows": {"description": "Rows (or triples) in this answer.",
+                         "schema": {"type": "integer", "minimum": 0}},
+    "X-Citygraph-Truncated": {"description": "true when the answer was cut at the row limit.",
+                              "schema": {"type": "string", "enum": ["true", "false"]}},
+}
+
+
 def _media_content(formats: Mapping[str, Format]) -> dict[str, Any]:
-    return {f.media_type: {"schema": {"type": "string"} if f.media_type.startswith("text/")
-                           else {}} for f in formats.values()}
+    content: dict[str, Any] = {}
+    for f in formats.values():
+        if f.name == "json":
+            schema: dict[str, Any] = SPARQL_JSON_SCHEMA
+        elif f.name == "jsonld":
+            schema = {"type": ["object", "array"]}
+        else:
+            schema = {"type": "string"}
+        content[f.media_type] = {"schema": schema}
+    return content
 
 
 def _parameter_schema(param: Parameter) -> dict[str, Any]:
@@ -154,7 +189,10 @@ _ERRORS = {
                            "names it).", "content": {"text/plain": {"schema": {"type": "string"}}}},
     "406": {"description": "No acceptable representation.",
             "content": {"text/plain": {"schema": {"type": "string"}}}},
-    "503": {"description": "The query ran past the time limit and was stopped.",
+    "503": {"description": "The query ran past the time limit (or its memory limit) and was "
+                           "stopped, or every query worker was busy; try again later.",
+            "headers": {"Retry-After": {"description": "Seconds to wait.",
+                                        "schema": {"type": "integer"}}},
             "content": {"text/plain": {"schema": {"type": "string"}}}},
 }
 
@@ -188,7 +226,8 @@ def query_operation(query: NamedQuery) -> dict[str, Any]:
         "parameters": parameters,
         "responses": {
             "200": {"description": f"The answer of the {query_form(query.text).upper()} query.",
-                    "content": _media_content(formats)},
+                    "headers": _ANSWER_HEADERS, "content": _media_content(formats)},
+            "304": {"description": "Not modified: the If-None-Match tag is still current."},
             **_ERRORS,
         },
     }

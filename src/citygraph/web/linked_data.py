@@ -12,6 +12,7 @@ blank nodes it points to) from the union graph; the IRI is bound as a typed term
 from __future__ import annotations
 
 import json
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -194,11 +195,12 @@ def select(text: str, substitutions: Mapping[str, ox.NamedNode | ox.Literal] | N
 
 def graph_document(text: str, fmt: Format,
                    substitutions: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
-                   default_graphs: Sequence[str] = ()) -> tuple[bytes, int, bool]:
+                   default_graphs: Sequence[str] = (),
+                   max_rows: int | None = None) -> tuple[bytes, int, bool]:
     """The serialised triples of a CONSTRUCT query in ``fmt``, their number and whether cut."""
     answer = ctx().run_query(text, select_format=SELECT_FORMATS["json"], graph_format=fmt,
                              substitutions=substitutions, default_graphs=default_graphs,
-                             internal=True)
+                             internal=True, max_rows=max_rows)
     return answer.body, answer.rows, answer.truncated
 
 
@@ -597,8 +599,9 @@ def ontology(extension: str | None = None) -> Response:
     if not graphs:
         abort(404)
     if fmt is HTML:
+        # The whole ontology, whatever the row cap: the documentation must not lose terms.
         body_nt, _, _ = graph_document(GRAPH_CONTENT, GRAPH_FORMATS["ntriples"],
-                                       default_graphs=graphs)
+                                       default_graphs=graphs, max_rows=sys.maxsize)
         graph = Graph()
         graph.parse(data=body_nt.decode("utf-8"), format="nt")
         header = URIRef(ONTOLOGY_IRI)
