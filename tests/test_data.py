@@ -78,6 +78,15 @@ def derived(node: str, source_pattern: str, var: str) -> str:
     return f"{node} prov:wasDerivedFrom ?{var} . {src(source_pattern, var)}"
 
 
+def stated(node: str, statement: str, source_pattern: str, var: str) -> str:
+    """``statement`` about ``node`` sits in a data graph (file) that attributes ``node`` to a source
+    matching ``source_pattern``: the provenance of the very triples, not just of the node."""
+    return (
+        f"GRAPH ?{var}_g {{ {statement} {node} prov:wasDerivedFrom ?{var} . }}"
+        f' FILTER(STRSTARTS(STR(?{var}_g), "{DATA_GRAPHS}")) {src(source_pattern, var)}'
+    )
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
@@ -282,7 +291,7 @@ def test_kumasi_climate_partnership_start_two_disagreeing_claims(store: Embedded
          schema:startDate "2011"^^xsd:gYear .
       ?c1 a cg:Claim ; rdf:subject ?p ; rdf:predicate schema:startDate ; rdf:object ?o1 .
       {derived("?c1", COMMENT, "s1")}
-      FILTER(REGEX(STR(?o1), "(10|zehn|ten)"))
+      ?o1 a time:Instant .
       ?c2 a cg:Claim ; rdf:subject ?p ; rdf:predicate schema:startDate ; rdf:object "2011"^^xsd:gYear .
       {derived("?c2", DORTMUND_DE_CLIMATE, "s2")}
       {{ ?c1 cg:disagreesWith ?c2 }} UNION {{ ?c2 cg:disagreesWith ?c1 }}
@@ -291,8 +300,56 @@ def test_kumasi_climate_partnership_start_two_disagreeing_claims(store: Embedded
         store,
         where,
         "Dortmund–Kumasi climate partnership with two claims on schema:startDate kept side by side: "
-        '"about ten years earlier" (reader comment) and 2011 (dortmund.de), linked by cg:disagreesWith',
+        '"about ten years earlier" (reader comment, a time:Instant) and 2011 (dortmund.de), '
+        "linked by cg:disagreesWith",
     )
+
+
+def test_kumasi_climate_partnership_ten_years_before_the_undated_comment(store: EmbeddedStore) -> None:
+    where = f"""
+      ?k cg:wikidataEntity wd:Q182059 .
+      ?p a cg:Partnership ; cg:partner ?k ; cg:kind cgkind:climate-partnership .
+      ?c a cg:Claim ; rdf:subject ?p ; rdf:predicate schema:startDate ; rdf:object ?start .
+      {derived("?c", COMMENT, "s")}
+      ?start a time:Instant ; rdfs:label ?l .
+      ?span a time:Interval ; time:hasBeginning ?start ; time:hasEnd ?published ;
+            time:hasXSDDuration "P10Y"^^xsd:duration ; cg:approximation cgqty:approximately .
+      {derived("?span", COMMENT, "s2")}
+      ?s cg:publicationTime ?published .
+      ?published a time:Instant .
+    """
+    check(
+        store,
+        where,
+        "the comment's 'vor 10 Jahren': the claim's value is a time:Instant that begins a time:Interval "
+        'of about "P10Y"^^xsd:duration ending at the comment\'s cg:publicationTime',
+    )
+    positioned = select(
+        store,
+        """
+      SELECT ?i ?p ?v WHERE {
+        ?c a cg:ReaderComment ; cg:publicationTime ?pub .
+        ?span time:hasEnd ?pub ; time:hasBeginning ?start .
+        { ?span time:hasEnd ?i } UNION { ?span time:hasBeginning ?i }
+        ?i ?p ?v FILTER(?p IN (time:inXSDDate, time:inXSDgYear, time:inXSDgYearMonth,
+                               time:inXSDDateTimeStamp, time:inDateTime, time:inTimePosition))
+      }""",
+    )
+    assert not positioned, f"the comment is undated: no calendar position may be invented: {positioned}"
+
+
+def test_claim_values_of_date_properties_are_typed(store: EmbeddedStore) -> None:
+    rows = select(
+        store,
+        """
+      SELECT ?c ?o WHERE {
+        ?c a cg:Claim ; rdf:predicate ?pred ; rdf:object ?o .
+        FILTER(?pred IN (schema:startDate, schema:endDate, cg:date, dcterms:date))
+        FILTER(!(isIRI(?o) && EXISTS { ?o a time:Instant })
+               && !(isLiteral(?o) && DATATYPE(?o) IN (xsd:gYear, xsd:gYearMonth, xsd:date)))
+      }""",
+    )
+    assert not rows, f"claims whose date value is neither a typed date nor a time:Instant: {rows}"
 
 
 def test_kumasi_in_ashanti_region(store: EmbeddedStore) -> None:
@@ -325,6 +382,22 @@ def test_kumasi_second_largest_city_of_ghana(store: EmbeddedStore) -> None:
     )
 
 
+def test_kumasi_population_rank_two_within_ghana(store: EmbeddedStore) -> None:
+    where = f"""
+      ?k cg:wikidataEntity wd:Q182059 . ?gh cg:wikidataEntity wd:Q117 .
+      ?q a cg:QuantitativeStatement ; cg:quantityKind cgqty:population-rank ; schema:value ?v ;
+         cg:area ?k ; cg:referencePlace ?gh .
+      FILTER(?v = 2 && DATATYPE(?v) = xsd:integer)
+      {derived("?q", COMMENT, "s")}
+    """
+    check(
+        store,
+        where,
+        "Kumasi 'Ghanas zweitgrößte Stadt' as a cg:QuantitativeStatement (population-rank 2, "
+        "cg:area Kumasi, cg:referencePlace Ghana), from the comment",
+    )
+
+
 def test_december_2021_resolution_sub_saharan_partner(store: EmbeddedStore) -> None:
     where = f"""
       ?r a cg:Resolution ; schema:legislationDate "2021-12"^^xsd:gYearMonth ;
@@ -340,6 +413,108 @@ def test_december_2021_resolution_sub_saharan_partner(store: EmbeddedStore) -> N
         "December 2021 council resolution (schema:legislationDate 2021-12, cg:decidingBody the "
         "council, cg:outcome mandate) asking for a partner city in sub-Saharan Africa",
     )
+
+
+def test_sub_saharan_africa_as_a_world_region_on_the_continent_africa(store: EmbeddedStore) -> None:
+    where = f"""
+      ?r a cg:Resolution ; schema:legislationDate "2021-12"^^xsd:gYearMonth ; dcterms:spatial ?area .
+      ?area a cg:WorldRegion ; rdfs:label ?de ; cg:continent ?africa .
+      FILTER(LANG(?de) = "de" && CONTAINS(?de, "südlich der Sahara"))
+      ?africa a cg:Continent ; rdfs:label "Africa"@en .
+      FILTER NOT EXISTS {{ ?area a/rdfs:subClassOf* cg:AdministrativeBody }}
+      {derived("?area", ARTICLE, "s")}
+    """
+    check(
+        store,
+        where,
+        "the 2021 resolution's area (dcterms:spatial) 'Afrika südlich der Sahara', a cg:WorldRegion "
+        "(not an administrative body) on the continent Africa, from the article",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Continents, only as the sources state them
+
+
+EUROPE_PER_ARTICLE = [
+    # "Innerhalb Europas bestehen Städtepartnerschaften mit Amiens (Frankreich), Leeds (Großbritannien),
+    # Zwickau (Deutschland), Novi Sad (Serbien) und Trabzon in der Türkei."
+    ("Amiens", "Q41604"),
+    ("Leeds", "Q39121"),
+    ("Zwickau", "Q3778"),
+    ("Novi Sad", "Q55630"),
+    ("Trabzon", "Q45301"),
+    ("France", "Q142"),
+    ("United Kingdom", "Q145"),
+    ("Germany", "Q183"),
+    ("Serbia", "Q403"),
+]
+
+
+@pytest.mark.parametrize(("label", "qid"), EUROPE_PER_ARTICLE, ids=[e[0] for e in EUROPE_PER_ARTICLE])
+def test_within_europe_per_the_article(store: EmbeddedStore, label: str, qid: str) -> None:
+    where = f"""
+      ?place cg:wikidataEntity wd:{qid} .
+      ?europe a cg:Continent ; rdfs:label "Europe"@en , "Europa"@de .
+      {stated("?place", "?place cg:continent ?europe .", ARTICLE, "s")}
+    """
+    check(store, where, f"{label} cg:continent Europe, stated in the article's graph ('innerhalb Europas')")
+
+
+@pytest.mark.parametrize(
+    ("label", "qid", "source"),
+    [("Kumasi", "Q182059", ARTICLE), ("Ghana", "Q117", COMMENT)],
+    ids=["kumasi-article", "ghana-comment"],
+)
+def test_in_africa_per_the_sources(store: EmbeddedStore, label: str, qid: str, source: str) -> None:
+    where = f"""
+      ?place cg:wikidataEntity wd:{qid} .
+      ?africa a cg:Continent ; rdfs:label "Africa"@en , "Afrika"@de .
+      {stated("?place", "?place cg:continent ?africa .", source, "s")}
+    """
+    check(store, where, f"{label} cg:continent Africa, stated in the graph of the source that says so")
+
+
+def test_continent_statements_all_come_from_a_source_that_says_so(store: EmbeddedStore) -> None:
+    rows = select(
+        store,
+        f"""
+      SELECT DISTINCT ?place ?continent ?g WHERE {{
+        GRAPH ?g {{ ?place cg:continent ?continent }}
+        FILTER(STRSTARTS(STR(?g), "{DATA_GRAPHS}"))
+        FILTER NOT EXISTS {{ GRAPH ?g {{ ?place prov:wasDerivedFrom ?s }}
+                            ?s a ?type FILTER(?type IN (cg:NewsArticle, cg:ReaderComment)) }}
+      }}""",
+    )
+    assert not rows, f"continents only as the article or the comment state them: {rows}"
+    unsourced = select(
+        store,
+        """
+      SELECT ?country WHERE {
+        VALUES ?qid { wd:Q43 wd:Q1006 wd:Q30 wd:Q801 wd:Q159 }
+        ?country cg:wikidataEntity ?qid ; cg:continent ?c .
+      }""",
+    )
+    assert not unsourced, (
+        "no source states a continent for Turkey (transcontinental; the article places only Trabzon), "
+        f"Guinea, the USA, Israel or Russia: {unsourced}"
+    )
+
+
+def test_continents_are_places_not_administrative_bodies(store: EmbeddedStore) -> None:
+    rows = select(
+        store,
+        """
+      SELECT ?c ?problem WHERE {
+        ?c a cg:Continent .
+        BIND(IF(EXISTS { ?c a cg:AdministrativeBody }, "administrative body",
+             IF(NOT EXISTS { ?c a schema:Continent }, "not a schema:Continent",
+             IF(EXISTS { ?c cg:wikidataEntity ?q }, "unverified Wikidata link", ""))) AS ?problem)
+        FILTER(?problem != "")
+      }""",
+    )
+    assert not rows, rows
+    assert len(select(store, "SELECT ?c WHERE { ?c a cg:Continent }")) == 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -597,6 +772,45 @@ def test_netanya_about_25_km_north_of_tel_aviv(store: EmbeddedStore) -> None:
     )
 
 
+def test_netanya_distance_from_tel_aviv_as_a_quantitative_statement(store: EmbeddedStore) -> None:
+    where = f"""
+      ?netanya cg:wikidataEntity wd:Q192225 .
+      ?tlv a cg:City ; rdfs:label "Tel Aviv"@en .
+      ?q a cg:QuantitativeStatement ; cg:quantityKind cgqty:distance ; schema:value ?v ;
+         schema:unitCode "KMT" ; cg:approximation cgqty:approximately ;
+         cg:area ?netanya ; cg:referencePlace ?tlv ;
+         cg:direction <https://w3id.org/citygraph/id/compass-direction/north> .
+      FILTER(?v = 25 && DATATYPE(?v) = xsd:integer)
+      {derived("?q", ARTICLE, "s")}
+    """
+    check(
+        store,
+        where,
+        "Netanya 'rund 25 km nördlich von Tel Aviv' as a cg:QuantitativeStatement (distance 25, "
+        "unit KMT, approximately, cg:referencePlace Tel Aviv, cg:direction north), from the article",
+    )
+
+
+def test_westphal_contact_with_the_mayor_of_netanya(store: EmbeddedStore) -> None:
+    where = f"""
+      ?westphal a cg:Person ; rdfs:label "Thomas Westphal"@de .
+      ?netanya cg:wikidataEntity wd:Q192225 .
+      ?contact a cg:Event ; prov:wasAssociatedWith ?westphal , ?mayor ; cg:participant ?netanya .
+      FILTER(?mayor != ?westphal)
+      ?mayor a cg:Person .
+      ?ra a cg:RoleAssignment ; org:member ?mayor ; org:role cgrole:mayor ; org:organization ?netanya .
+      {derived("?contact", ARTICLE, "s")}
+      {derived("?ra", ARTICLE, "s2")}
+      FILTER NOT EXISTS {{ ?mayor schema:name ?name }}
+    """
+    check(
+        store,
+        where,
+        "Westphal's contact with his counterpart (Amtskollege) in Netanya: a cg:Event associated with "
+        "Westphal and an unnamed cg:Person holding cgrole:mayor of Netanya, from the article",
+    )
+
+
 def test_luetgendortmund_associations_partnership_with_netanya(store: EmbeddedStore) -> None:
     where = f"""
       ?ltd cg:wikidataEntity wd:Q1250674 ; a cg:District .
@@ -629,6 +843,24 @@ def test_auslandsgesellschaft_building_bridges_13_years(store: EmbeddedStore) ->
         "the Auslandsgesellschaft (cg:ForeignRelationsSociety) organises the exchange programme "
         "„Building Bridges“ with cg:durationYears 13",
     )
+
+
+def test_auslandsgesellschaft_registered_name_is_attributed_to_qids_verified(store: EmbeddedStore) -> None:
+    qids = '?{v} a cg:ReferenceDataset ; dcterms:identifier "shared/reference/qids-verified.csv" .'
+    where = f"""
+      ?ag a cg:ForeignRelationsSociety ; rdfs:label "Auslandsgesellschaft"@de .
+      {stated("?ag", '?ag skos:altLabel "Auslandsgesellschaft.de e.V."@de .', qids, "s")}
+    """
+    check(
+        store,
+        where,
+        "the name 'Auslandsgesellschaft.de e.V.' stated in the data file of its source, qids-verified.csv",
+    )
+    assert not ask(
+        store,
+        f"""?ag skos:altLabel "Auslandsgesellschaft.de e.V."@de .
+            {stated("?ag", '?ag skos:altLabel "Auslandsgesellschaft.de e.V."@de .', ARTICLE, "s")}""",
+    ), "the article never names 'Auslandsgesellschaft.de e.V.': that label must not sit in its graph"
 
 
 def test_evacuated_youth_group(store: EmbeddedStore) -> None:
@@ -697,13 +929,18 @@ def test_tu_dortmund_knust_exchange(store: EmbeddedStore) -> None:
 def test_ghana_nrw_partner_country_since_2007(store: EmbeddedStore) -> None:
     where = f"""
       ?nrw cg:wikidataEntity wd:Q1198 . ?gh cg:wikidataEntity wd:Q117 .
-      ?p a cg:Partnership ; cg:partner ?nrw , ?gh ; schema:startDate "2007"^^xsd:gYear .
+      ?p a cg:Partnership ; cg:partner ?nrw , ?gh ; schema:startDate "2007"^^xsd:gYear ;
+         cg:kind cgkind:state-partnership .
+      cgkind:state-partnership a cg:PartnershipKind ; skos:inScheme cg:PartnershipKindScheme ;
+         skos:prefLabel "Länderpartnerschaft"@de , ?en .
+      FILTER(LANG(?en) = "en")
       {derived("?p", COMMENT, "s")}
     """
     check(
         store,
         where,
-        "Ghana NRW's partner country since 2007 (cg:Partnership NRW–Ghana, schema:startDate 2007)",
+        "Ghana NRW's partner country since 2007 (cg:Partnership NRW–Ghana, schema:startDate 2007, "
+        "cg:kind cgkind:state-partnership 'Länderpartnerschaft')",
     )
 
 
@@ -759,8 +996,26 @@ def test_quantitative_statements(
     )
 
 
-@pytest.mark.parametrize(("city", "qid"), [("Bonn", "Q586"), ("Mönchengladbach", "Q2758")])
-def test_nrw_cities_partnerships_with_ghanaian_cities(store: EmbeddedStore, city: str, qid: str) -> None:
+def test_comment_quantities_hold_at_the_comments_unknown_date(store: EmbeddedStore) -> None:
+    rows = select(
+        store,
+        """
+      SELECT ?q ?problem WHERE {
+        ?q a cg:QuantitativeStatement ; prov:wasDerivedFrom ?s . ?s a cg:ReaderComment .
+        OPTIONAL { ?q cg:referenceTime ?t }
+        OPTIONAL { ?s cg:publicationTime ?pub }
+        BIND(IF(EXISTS { ?q cg:referenceDate ?d }, "has a cg:referenceDate",
+             IF(!BOUND(?t) || !BOUND(?pub) || ?t != ?pub,
+                "cg:referenceTime is not the comment's cg:publicationTime", "")) AS ?problem)
+        FILTER(?problem != "")
+      }""",
+    )
+    assert not rows, f"the comment is undated; its numbers hold at its publication instant: {rows}"
+    assert len(select(store, "SELECT ?q WHERE { ?q cg:referenceTime ?t }")) >= 3
+
+
+def test_bonn_partnership_with_a_ghanaian_city(store: EmbeddedStore) -> None:
+    city, qid = "Bonn", "Q586"
     where = f"""
       ?city cg:wikidataEntity wd:{qid} .
       ?p a cg:Partnership ; cg:partner ?city , ?ghanaian .
@@ -775,6 +1030,30 @@ def test_nrw_cities_partnerships_with_ghanaian_cities(store: EmbeddedStore, city
         f"{city}'s partnership with a city in Ghana: a cg:Partnership with {city} and a partner "
         f"whose cg:country is Ghana, the comment linked as source (or by a quotation about {city})",
     )
+
+
+def test_moenchengladbach_partner_in_ghana_not_invented(store: EmbeddedStore) -> None:
+    where = f"""
+      ?mg cg:wikidataEntity wd:Q2758 .
+      ?q a cg:Quotation ; schema:about ?mg ; schema:text ?t .
+      FILTER(CONTAINS(?t, "Mönchengladbach"))
+      {derived("?q", COMMENT, "s")}
+      ?mg skos:editorialNote ?note .
+      FILTER(REGEX(?note, "names no partner", "i"))
+    """
+    check(
+        store,
+        where,
+        "the comment's mention of Mönchengladbach (quotation about it) and an editorial note on "
+        "Mönchengladbach saying the comment names no partner",
+    )
+    assert not ask(
+        store,
+        "?mg cg:wikidataEntity wd:Q2758 . ?p a cg:Partnership ; cg:partner ?mg , ?x . FILTER(?x != ?mg)",
+    ), "no source names Mönchengladbach's Ghanaian partner: no partnership node may be made"
+    assert not ask(
+        store, '?x rdfs:label ?l FILTER(CONTAINS(LCASE(STR(?l)), "offinso"))'
+    ), "Offinso rests only on an unverified note: it must not be in the graph"
 
 
 def test_klaus_wegener_former_honorary_consul_of_ghana(store: EmbeddedStore) -> None:
@@ -813,13 +1092,58 @@ def test_article_and_reader_comment_are_two_sources_with_different_authors(store
     )
 
 
+RELATED_ARTICLES = [
+    "Israel-Mahnwache: Ein deutliches Zeichen der Solidarität und gegen Antisemitismus",
+    "Auf dem Weg zu einer neuen Städtepartnerschaft: Delegation aus Schytomyr besuchte Dortmund",
+    "Der russische Angriff auf die Ukraine löst auch in Dortmund Wut, Sorgen und Proteste aus",
+    "Dortmund will seine internationalen Beziehungen ausbauen – erste Partnerschaft mit Afrika geplant",
+]
+
+
+@pytest.mark.parametrize("title", RELATED_ARTICLES, ids=[f"related-{i}" for i in range(1, 5)])
+def test_more_on_the_topic_related_articles(store: EmbeddedStore, title: str) -> None:
+    where = f"""
+      ?article a cg:NewsArticle ; dcterms:identifier "000_e40029d45451858d" ; dcterms:relation ?page .
+      ?page a cg:NewsArticle ; dcterms:title "{title}"@de ; dcterms:publisher ?pub ;
+            dcterms:isReferencedBy ?article .
+      ?article dcterms:publisher ?pub .
+      {derived("?page", ARTICLE, "s")}
+    """
+    check(
+        store,
+        where,
+        f"the related article „{title}“ (German title, dcterms:relation from the article, "
+        "same publisher), derived from the article",
+    )
+
+
+def test_related_articles_have_no_invented_url_or_date(store: EmbeddedStore) -> None:
+    rows = select(
+        store,
+        """
+      SELECT ?page ?p ?o WHERE {
+        ?article dcterms:identifier "000_e40029d45451858d" ; dcterms:relation ?page .
+        ?page a cg:NewsArticle ; ?p ?o .
+        FILTER(?p IN (schema:url, dcterms:date, dcterms:identifier, prov:generatedAtTime))
+      }""",
+    )
+    assert not rows, f"the article gives only headlines: no URL, date or identifier: {rows}"
+    assert len(select(store, """SELECT ?page WHERE {
+        ?a dcterms:identifier "000_e40029d45451858d" ; dcterms:relation ?page }""")) == 4
+
+
 def test_comment_facts_are_not_attributed_to_the_article(store: EmbeddedStore) -> None:
     rows = select(
         store,
         """
-      SELECT ?q WHERE { ?q a cg:QuantitativeStatement ; prov:wasDerivedFrom ?s . ?s a cg:NewsArticle . }""",
+      SELECT ?q WHERE {
+        ?q a cg:QuantitativeStatement ; cg:quantityKind ?kind ; prov:wasDerivedFrom ?s .
+        ?s a cg:NewsArticle .
+        FILTER(?kind IN (cgqty:residents-of-ghanaian-origin, cgqty:companies-trading-with-ghana,
+                         cgqty:population-rank))
+      }""",
     )
-    assert not rows, f"the numbers come from the reader comment, not the article body: {rows}"
+    assert not rows, f"the Ghana numbers come from the reader comment, not the article body: {rows}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1147,6 +1471,24 @@ def test_no_unverified_qid_anywhere(store: EmbeddedStore) -> None:
         if not m or m[3] not in VERIFIED_QIDS or not r["x"].value.startswith(WD):
             bad.append(r["x"].value)
     assert not bad, f"Wikidata IRIs not in qids-verified.csv (or not wd: form): {bad}"
+
+
+def test_no_unverified_qid_in_text(store: EmbeddedStore) -> None:
+    """Q-numbers in notes and descriptions are verified ones, or ones qids-verified.csv itself names as
+    the wrong candidates (e.g. "NOT Q234053"); never one from outside the reference file."""
+    known = set(re.findall(r"\bQ\d+\b", QIDS_CSV.read_text(encoding="utf-8")))
+    rows = select(
+        store,
+        f"""
+      SELECT DISTINCT ?s ?o WHERE {{
+        GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{DATA_GRAPHS}"))
+        FILTER(isLiteral(?o) && REGEX(STR(?o), "Q[0-9]+"))
+      }}""",
+    )
+    bad = [
+        f"{r['s']}: {q}" for r in rows for q in re.findall(r"\bQ\d+\b", r["o"].value) if q not in known
+    ]
+    assert not bad, f"QIDs in text that qids-verified.csv does not list: {bad}"
 
 
 def test_verified_qids_are_used_for_their_entities(store: EmbeddedStore) -> None:

@@ -6,13 +6,16 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, Namespace, URIRef
-from rdflib.namespace import OWL, RDF
+from rdflib.namespace import DCTERMS, OWL, RDF, SKOS, TIME
 
 from citygraph.errors import DataSyntaxError
 from citygraph.infer import infer, is_noise, load_rules
+from citygraph.pipeline import BuildResult
 
 CG = Namespace("https://w3id.org/citygraph/ontology#")
 CITY = Namespace("https://w3id.org/citygraph/id/city/")
+ID = Namespace("https://w3id.org/citygraph/id/")
+SCHEMA = Namespace("https://schema.org/")
 REPO = Path(__file__).resolve().parents[1]
 
 DATA = """
@@ -28,6 +31,9 @@ p:a-c a cg:Partnership ; cg:kind cgkind:twinning ; cg:status cgstatus:planned ;
     cg:partner city:a, city:c .
 p:a-d a cg:Partnership ; cg:kind cgkind:project-partnership ; cg:status cgstatus:active ;
     cg:partner city:a, city:d .
+city:a cg:continent <https://w3id.org/citygraph/id/continent/europe> .
+<https://w3id.org/citygraph/id/quantity/q> a cg:QuantitativeStatement ;
+    cg:referenceTime <https://w3id.org/citygraph/id/instant/t> .
 """
 
 
@@ -76,3 +82,34 @@ def test_rule_with_syntax_error_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(DataSyntaxError) as info:
         load_rules(tmp_path)
     assert "broken.rq" in str(info.value)
+
+
+def test_owl_time_alignment(inferred: Graph) -> None:
+    """cg:referenceTime is a sub-property of time:hasTime with range time:TemporalEntity."""
+    quantity, instant = ID["quantity/q"], ID["instant/t"]
+    assert (quantity, TIME.hasTime, instant) in inferred
+    assert (instant, RDF.type, TIME.TemporalEntity) in inferred
+
+
+def test_skos_alignment(inferred: Graph) -> None:
+    """cg:kind is a sub-property of dcterms:type; kinds are skos:Concepts of cg:PartnershipKind."""
+    twinning = ID["partnership-kind/twinning"]
+    assert (ID["partnership/a-b"], DCTERMS.type, twinning) in inferred
+    assert (twinning, RDF.type, SKOS.Concept) not in inferred  # asserted already in schemes.ttl
+    assert (ID["role/mayor"], RDF.type, URIRef("http://www.w3.org/ns/org#Role")) in inferred
+
+
+def test_continent_is_containment(inferred: Graph) -> None:
+    europe = ID["continent/europe"]
+    assert (CITY.a, SCHEMA.containedInPlace, europe) in inferred
+    assert (europe, RDF.type, CG.Continent) in inferred
+    assert (europe, RDF.type, SCHEMA.Continent) in inferred
+
+
+def test_inferred_graph_stays_small_on_the_real_build(built: BuildResult) -> None:
+    """The alignments add direct super-types and super-properties only: the inferred graph stays well
+    below the asserted data (no closure over imported vocabularies, no sameAs explosion)."""
+    graphs = built.manifest.graphs
+    inferred = graphs["https://w3id.org/citygraph/graph/inferred"]
+    data = sum(n for g, n in graphs.items() if "/graph/data/" in g)
+    assert 0 < inferred < 0.75 * data, (inferred, data)

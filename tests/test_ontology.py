@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, TIME
 
 REPO = Path(__file__).resolve().parents[1]
 CG = "https://w3id.org/citygraph/ontology#"
+ORG_ROLE = "http://www.w3.org/ns/org#Role"
 ONTOLOGY = URIRef("https://w3id.org/citygraph/ontology")
 TERM_TYPES = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.SymmetricProperty,
               OWL.AnnotationProperty, SKOS.ConceptScheme)
@@ -67,6 +68,35 @@ def test_every_cg_term_used_is_declared(ontology: Graph) -> None:
     ("Claim", RDFS.subClassOf, "http://www.w3.org/1999/02/22-rdf-syntax-ns#Statement"),
     ("twinnedWith", RDFS.subPropertyOf, "http://dbpedia.org/ontology/twinCity"),
     ("wikidataEntity", RDFS.subPropertyOf, "https://schema.org/sameAs"),
+    # OWL-Time
+    ("referenceTime", RDFS.subPropertyOf, str(TIME.hasTime)),
+    ("referenceTime", RDFS.range, str(TIME.TemporalEntity)),
+    ("publicationTime", RDFS.subPropertyOf, str(TIME.hasTime)),
+    ("publicationTime", RDFS.range, str(TIME.Instant)),
+    # SKOS (and ORG's org:Role, a skos:Concept) for the classes of the concept schemes
+    ("PartnershipKind", RDFS.subClassOf, str(SKOS.Concept)),
+    ("PartnershipStatus", RDFS.subClassOf, str(SKOS.Concept)),
+    ("Role", RDFS.subClassOf, ORG_ROLE),
+    ("Role", RDFS.subClassOf, str(SKOS.Concept)),
+    ("ResolutionOutcome", RDFS.subClassOf, str(SKOS.Concept)),
+    ("QuantityKind", RDFS.subClassOf, str(SKOS.Concept)),
+    ("Approximation", RDFS.subClassOf, str(SKOS.Concept)),
+    ("CompassDirection", RDFS.subClassOf, str(SKOS.Concept)),
+    ("kind", RDFS.range, CG + "PartnershipKind"),
+    ("kind", RDFS.subPropertyOf, str(DCTERMS.type)),
+    ("status", RDFS.range, CG + "PartnershipStatus"),
+    ("toStatus", RDFS.range, CG + "PartnershipStatus"),
+    ("fromStatus", RDFS.range, CG + "PartnershipStatus"),
+    ("outcome", RDFS.range, CG + "ResolutionOutcome"),
+    ("quantityKind", RDFS.range, CG + "QuantityKind"),
+    ("approximation", RDFS.range, CG + "Approximation"),
+    ("direction", RDFS.range, CG + "CompassDirection"),
+    # schema.org / GeoSPARQL for continents
+    ("Continent", RDFS.subClassOf, "https://schema.org/Continent"),
+    ("Continent", RDFS.subClassOf, CG + "WorldRegion"),
+    ("WorldRegion", RDFS.subClassOf, "http://www.opengis.net/ont/geosparql#Feature"),
+    ("continent", RDFS.subPropertyOf, "https://schema.org/containedInPlace"),
+    ("continent", RDFS.range, CG + "Continent"),
 ])
 def test_alignments_to_standard_vocabularies(ontology: Graph, term: str, relation: URIRef,
                                              target: str) -> None:
@@ -93,3 +123,53 @@ def test_concept_schemes_are_complete(ontology: Graph) -> None:
     for concept in ontology.subjects(RDF.type, SKOS.Concept):
         langs = {o.language for o in ontology.objects(concept, SKOS.prefLabel)}
         assert {"en", "de"} <= langs, concept
+
+
+SCHEME_CLASSES = {
+    "PartnershipKindScheme": "PartnershipKind",
+    "PartnershipStatusScheme": "PartnershipStatus",
+    "RoleScheme": "Role",
+    "ResolutionOutcomeScheme": "ResolutionOutcome",
+    "QuantityKindScheme": "QuantityKind",
+    "ApproximationScheme": "Approximation",
+    "CompassDirectionScheme": "CompassDirection",
+}
+
+
+@pytest.mark.parametrize(("scheme", "cls"), SCHEME_CLASSES.items(), ids=list(SCHEME_CLASSES))
+def test_every_concept_is_typed_with_its_schemes_class(ontology: Graph, scheme: str, cls: str) -> None:
+    """Each scheme has a skos:Concept subclass, and every concept in it carries both types (so that it
+    is a SKOS concept without inference and the property ranges name the right scheme)."""
+    concepts = set(ontology.subjects(SKOS.inScheme, URIRef(CG + scheme)))
+    assert concepts, scheme
+    for concept in concepts:
+        assert (concept, RDF.type, SKOS.Concept) in ontology, concept
+        assert (concept, RDF.type, URIRef(CG + cls)) in ontology, concept
+    assert set(ontology.subjects(RDF.type, URIRef(CG + cls))) == concepts
+
+
+def test_state_partnership_kind(ontology: Graph) -> None:
+    state = URIRef("https://w3id.org/citygraph/id/partnership-kind/state-partnership")
+    assert (state, SKOS.inScheme, URIRef(CG + "PartnershipKindScheme")) in ontology
+    assert (URIRef(CG + "PartnershipKindScheme"), SKOS.hasTopConcept, state) in ontology
+    labels = {(o.language, str(o)) for o in ontology.objects(state, SKOS.prefLabel)}
+    assert ("de", "Länderpartnerschaft") in labels and "en" in {lang for lang, _ in labels}
+    for lang in ("en", "de"):
+        assert any(o.language == lang for o in ontology.objects(state, SKOS.definition)), lang
+
+
+def test_solidarity_partnership_is_related_to_twinning(ontology: Graph) -> None:
+    """skos:related is symmetric in SKOS; SKOS is not imported, so both directions are stated."""
+    kind = "https://w3id.org/citygraph/id/partnership-kind/"
+    solidarity, twinning = URIRef(kind + "solidarity-partnership"), URIRef(kind + "twinning")
+    assert (solidarity, SKOS.related, twinning) in ontology
+    assert (twinning, SKOS.related, solidarity) in ontology
+
+
+def test_alignments_use_no_axioms_about_external_terms(ontology: Graph) -> None:
+    """Alignment axioms have a citygraph term as subject: external vocabularies are not redefined."""
+    axioms = (RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range, OWL.equivalentClass,
+              OWL.equivalentProperty, OWL.inverseOf)
+    foreign = [(s, p, o) for p in axioms for s, o in ontology.subject_objects(p)
+               if not str(s).startswith(CG)]
+    assert foreign == []
