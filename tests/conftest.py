@@ -1,9 +1,17 @@
-"""Shared fixtures: the build runs once per test session; an app and a client per test."""
+"""Shared fixtures: the build runs once per test session; an app and a client per test.
+
+Tests that must change sources or run a failing build use ``small_project`` (the real ontology,
+shapes and queries with a few data nodes: builds in about a second) rather than a copy of the
+whole project; ``project`` is for tests that need the real data.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,6 +24,53 @@ from citygraph.pipeline import BuildResult, build
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 PROJECT_DIRS = ("ontology", "data", "shapes", "queries")
+#: A few complete, valid nodes (places, a council, a resolution, a partnership, sources) that
+#: tests/test_shapes.py keeps valid against the real shapes and ontology.
+SMALL_DATA = Path(__file__).resolve().parent / "fixtures" / "shapes" / "_context.ttl"
+
+
+@dataclass(frozen=True)
+class Background:
+    """A command running in another process; its output goes to files."""
+
+    process: subprocess.Popen[bytes]
+    stdout: Path
+    stderr: Path
+
+    def wait(self, timeout: float = 300) -> tuple[int, str, str]:
+        """Wait for the command; return its exit code, standard output and standard error."""
+        code = self.process.wait(timeout=timeout)
+        return (code, self.stdout.read_text(encoding="utf-8", errors="replace"),
+                self.stderr.read_text(encoding="utf-8", errors="replace"))
+
+
+StartBackground = Callable[[Sequence[str], Path, Mapping[str, str]], Background]
+
+
+@pytest.fixture(scope="session")
+def start_background() -> Iterator[StartBackground]:
+    """Start a command in another process: ``start(argv, directory, env)`` (output into files
+    in ``directory``; ``env`` added to this process's environment). Killed at the end of the
+    session if still running.
+
+    A module fixture uses it for a slow command whose outcome one test checks: started with
+    the module's first test, it runs on the second core while the other tests run here.
+    """
+    started: list[Background] = []
+
+    def start(argv: Sequence[str], directory: Path, env: Mapping[str, str]) -> Background:
+        stdout, stderr = directory / "stdout.txt", directory / "stderr.txt"
+        with stdout.open("wb") as out, stderr.open("wb") as err:
+            process = subprocess.Popen(list(argv), stdout=out, stderr=err,
+                                       env=dict(os.environ, **env))
+        started.append(Background(process, stdout, stderr))
+        return started[-1]
+
+    yield start
+    for run in started:
+        if run.process.poll() is None:
+            run.process.kill()
+        run.process.wait()
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +97,17 @@ def project(tmp_path: Path) -> Path:
     for name in PROJECT_DIRS:
         if (REPO / name).is_dir():
             shutil.copytree(REPO / name, tmp_path / name)
+    return tmp_path
+
+
+@pytest.fixture()
+def small_project(tmp_path: Path) -> Path:
+    """The smallest real project: the real ontology/, shapes/ and queries/, and data/ holding
+    only ``data/context.ttl`` (the shape tests' context nodes, Dortmund among them)."""
+    for name in ("ontology", "shapes", "queries"):
+        shutil.copytree(REPO / name, tmp_path / name)
+    (tmp_path / "data").mkdir()
+    shutil.copyfile(SMALL_DATA, tmp_path / "data" / "context.ttl")
     return tmp_path
 
 

@@ -6,16 +6,23 @@ import csv
 import io
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from rdflib import Graph
+from rdflib.namespace import SH
 
 from citygraph.cli import main
 from citygraph.config import Settings
 from citygraph.pipeline import BuildResult
+
+if TYPE_CHECKING:
+    from conftest import Background, StartBackground
 
 DORTMUND = "https://w3id.org/citygraph/id/city/dortmund"
 TWINS_QUERY = (f"SELECT ?twin WHERE {{ <{DORTMUND}> cg:twinnedWith ?twin }} ORDER BY ?twin")
@@ -37,58 +44,155 @@ def where(settings: Settings) -> list[str]:
     return ["--root", str(settings.root), "--dist", str(settings.dist_dir)]
 
 
-def test_help_documents_exit_codes() -> None:
+def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     proc = subprocess.run([CITYGRAPH, "--help"], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0
+    assert proc.returncode == 0  # the installed command
     assert "exit codes:" in proc.stdout and "does not conform" in proc.stdout
     for command in ("build", "validate", "query", "serve"):
-        sub = subprocess.run([CITYGRAPH, command, "--help"], capture_output=True, text=True,
-                             check=False)
-        assert sub.returncode == 0 and "exit codes:" in sub.stdout, command
+        assert run(command, "--help")[0] == 0
+        assert "exit codes:" in capsys.readouterr().out, command
 
 
 def test_usage_error_exits_2() -> None:
     assert run("frobnicate")[0] == 2
 
 
-def test_validate_real_data_conforms(repo: Path) -> None:
-    code, out, _ = run("validate", "--root", str(repo))
-    assert code == 0
-    assert out.startswith("Conforms: 0 violation(s)")
+@pytest.fixture(scope="module", autouse=True)
+def real_data_validation(request: pytest.FixtureRequest, repo: Path,
+                         start_background: StartBackground,
+                         tmp_path_factory: pytest.TempPathFactory) -> Background | None:
+    """``citygraph validate`` in the repository root, run by the installed command in another
+    process: started with this module's first test (when the test that checks it is selected),
+    so it runs on the other core meanwhile."""
+    if not any(i.name == "test_validate_real_data_conforms" for i in request.session.items):
+        return None
+    return start_background([CITYGRAPH, "validate", "--root", str(repo)],
+                            tmp_path_factory.mktemp("validate-real-data"), {})
 
 
-def test_validate_bad_file_exits_1_with_a_report_grouped_by_focus(project: Path) -> None:
-    bad = project / "data" / "zz-bad.ttl"
-    bad.write_text(
-        "@prefix cg: <https://w3id.org/citygraph/ontology#> .\n"
-        "@prefix partnership: <https://w3id.org/citygraph/id/partnership/> .\n"
-        "partnership:broken a cg:Partnership .\n", encoding="utf-8")
-    code, out, _ = run("validate", "--root", str(project))
-    assert code == 1
-    block = out.split("https://w3id.org/citygraph/id/partnership/broken\n", 1)[1]
-    assert "[Violation] https://w3id.org/citygraph/ontology#partner" in block
-    code, out, _ = run("validate", "--root", str(project), "--format", "json")
-    report = json.loads(out)
-    assert code == 1 and report["conforms"] is False
-    assert any(r["focusNode"].endswith("/partnership/broken") for r in report["results"])
-    code, out, _ = run("validate", "--root", str(project), "--format", "turtle")
-    assert code == 1 and len(Graph().parse(data=out, format="turtle")) > 0
+BAD_NODES = (
+    "@prefix cg: <https://w3id.org/citygraph/ontology#> .\n"
+    "@prefix partnership: <https://w3id.org/citygraph/id/partnership/> .\n"
+    "@prefix city: <https://w3id.org/citygraph/id/city/> .\n"
+    "partnership:broken a cg:Partnership .\n"
+    "city:nowhere a cg:City .\n"
+)
+BROKEN = "https://w3id.org/citygraph/id/partnership/broken"
+NOWHERE = "https://w3id.org/citygraph/id/city/nowhere"
+SEVERITIES = {"Violation": 0, "Warning": 1, "Info": 2}
+RESULT_LINE = re.compile(r"^\[(\w+)\](?: (\S+))?: ")
 
 
-def test_validate_syntax_error_names_file_and_line_without_traceback(project: Path) -> None:
-    bad = project / "data" / "broken.ttl"
+def blocks(text: str) -> dict[str, list[str]]:
+    """The text report's blocks: focus node → its result lines (without the shape lines)."""
+    out: dict[str, list[str]] = {}
+    for block in text.split("\n\n")[1:]:
+        head, *lines = block.strip("\n").splitlines()
+        assert head not in out, f"{head} has two blocks"
+        out[head] = [line.strip() for line in lines if line.startswith("  [")]
+    return out
+
+
+def result_key(line: str) -> tuple[int, str]:
+    """(severity rank, path) of a result line of the text report."""
+    match = RESULT_LINE.match(line)
+    assert match, line
+    return SEVERITIES[match.group(1)], match.group(2) or ""
+
+
+def test_validate_bad_file_exits_1_with_a_report_grouped_by_focus(small_project: Path) -> None:
+    (small_project / "data" / "zz-bad.ttl").write_text(BAD_NODES, encoding="utf-8")
+    code, out, _ = run("validate", "--root", str(small_project))
+    assert code == 1 and out.startswith("Does not conform: ")
+    report = blocks(out)
+    assert list(report) == [NOWHERE, BROKEN]  # one block per focus node, in IRI order
+    assert "[Violation] https://w3id.org/citygraph/ontology#partner: " in " ".join(report[BROKEN])
+    for focus, lines in report.items():  # within a block: by severity, then path
+        keys = [result_key(line) for line in lines]
+        assert keys == sorted(keys), focus
+    assert {0, 1} <= {severity for severity, _ in map(result_key, report[NOWHERE])}
+
+    code, out_json, _ = run("validate", "--root", str(small_project), "--format", "json")
+    parsed = json.loads(out_json)
+    assert code == 1 and parsed["conforms"] is False and parsed["omitted"] is None
+    focus_nodes = [r["focusNode"] for r in parsed["results"]]
+    assert focus_nodes == [NOWHERE] * len(report[NOWHERE]) + [BROKEN] * len(report[BROKEN])
+    assert sum(parsed["counts"].values()) == len(parsed["results"])
+
+    code, out_ttl, _ = run("validate", "--root", str(small_project), "--format", "turtle")
+    graph = Graph().parse(data=out_ttl, format="turtle")
+    assert code == 1 and len(list(graph.objects(None, SH.result))) == len(parsed["results"])
+    assert out_ttl.index(NOWHERE) < out_ttl.rindex(NOWHERE) < out_ttl.index(BROKEN)
+
+
+NEW_FILE = (
+    "@prefix cg: <https://w3id.org/citygraph/ontology#> .\n"
+    "@prefix cgkind: <https://w3id.org/citygraph/id/partnership-kind/> .\n"
+    "@prefix cgstatus: <https://w3id.org/citygraph/id/partnership-status/> .\n"
+    "@prefix city: <https://w3id.org/citygraph/id/city/> .\n"
+    "@prefix ps: <https://w3id.org/citygraph/id/partnership/> .\n"
+    "@prefix src: <https://w3id.org/citygraph/id/source/> .\n"
+    "@prefix prov: <http://www.w3.org/ns/prov#> .\n"
+    "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+    "ps:zz-friendship a cg:Partnership ;\n"
+    '    rdfs:label "Freundschaft Dortmund–Amiens"@de , "Dortmund–Amiens friendship"@en ;\n'
+    "    cg:partner city:dortmund , city:amiens ; cg:kind cgkind:friendship ;\n"
+    "    cg:status cgstatus:active ; prov:wasDerivedFrom src:ctx-article .\n"
+)
+FRIENDSHIP = "https://w3id.org/citygraph/id/partnership/zz-friendship"
+
+
+def test_validate_file_checks_it_with_the_rest_of_the_data(small_project: Path,
+                                                          tmp_path_factory: pytest.TempPathFactory
+                                                          ) -> None:
+    """A file is validated with data/ as context and only its own nodes are reported."""
+    new = tmp_path_factory.mktemp("drafts") / "friendship.ttl"
+    new.write_text(NEW_FILE, encoding="utf-8")  # points to Dortmund, Amiens, a source in data/
+    (small_project / "data" / "zz-bad.ttl").write_text(BAD_NODES, encoding="utf-8")
+    code, out, _ = run("validate", "--root", str(small_project), str(new))
+    assert code == 0, out  # the references resolve; data/zz-bad.ttl's violations are not ours
+    lines = out.splitlines()
+    assert lines[0].startswith("Conforms: 0 violation(s)")
+    assert re.match(r"Not shown: [1-9][0-9]* violation\(s\)", lines[1]), lines[1]
+    assert set(blocks(out)) <= {FRIENDSHIP} and NOWHERE not in out and BROKEN not in out
+
+    code, out, _ = run("validate", "--root", str(small_project), "--alone", "--format", "json",
+                       str(new))
+    parsed = json.loads(out)
+    assert code == 1 and parsed["conforms"] is False and parsed["omitted"] is not None
+    assert {r["focusNode"] for r in parsed["results"]} == {FRIENDSHIP}
+    unresolved = {r["path"] for r in parsed["results"] if r["severity"] == "Violation"}
+    assert "https://w3id.org/citygraph/ontology#partner" in unresolved  # untyped partners alone
+
+    code, _, err = run("validate", "--root", str(small_project), "--alone")
+    assert code == 2 and "--alone" in err
+
+
+def test_validate_syntax_error_names_file_and_line_without_traceback(small_project: Path
+                                                                    ) -> None:
+    bad = small_project / "data" / "broken.ttl"
     bad.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b ex:c\nex:d ex:e ex:f .\n",
                    encoding="utf-8")
-    code, out, err = run("validate", "--root", str(project), str(bad))
+    code, out, err = run("validate", "--root", str(small_project), str(bad))
     assert code == 2 and out == ""
     assert f"{bad}, line 3" in err and "Traceback" not in err
 
 
-def test_validate_unknown_prefix_is_named(project: Path) -> None:
-    bad = project / "data" / "prefix.ttl"
+def test_validate_unknown_prefix_is_named(small_project: Path) -> None:
+    bad = small_project / "data" / "prefix.ttl"
     bad.write_text("<http://example.org/a> rdfs:label \"x\" .\n", encoding="utf-8")
-    code, _, err = run("validate", "--root", str(project), str(bad))
+    code, _, err = run("validate", "--root", str(small_project), str(bad))
     assert code == 2 and "rdfs:" in err and "line 1" in err
+
+
+def test_build_with_a_broken_query_exits_2_naming_file_and_line(small_project: Path) -> None:
+    bad = small_project / "queries" / "zz-broken.rq"
+    bad.write_text("#+ title: Broken\nSELECT ?s WHERE {\n  ?s a nope:Thing .\n}\n",
+                   encoding="utf-8")
+    code, out, err = run("build", "--root", str(small_project))
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert f"{bad}, line 3: SPARQL syntax error" in err
+    assert not (small_project / "dist").exists()
 
 
 def test_missing_paths_are_reported(tmp_path: Path, repo: Path) -> None:
@@ -155,9 +259,32 @@ def test_update_is_refused(settings: Settings, built: BuildResult) -> None:
     assert code == 2 and "read-only" in err
 
 
-def test_installed_command_runs_in_the_repository_root(repo: Path, tmp_path: Path) -> None:
+def test_installed_command_runs_in_the_repository_root(repo: Path, built: BuildResult,
+                                                        tmp_path: Path) -> None:
+    """The console script, run in the repository root, finds the project there (no --root).
+
+    It queries a copy of the session's build (fresh, so nothing is rebuilt); that ``query``
+    builds first when there is no build is shown on a small project below.
+    """
+    shutil.copytree(built.dist, tmp_path / "dist")  # keeps the files' times: still fresh
     env = dict(os.environ, CITYGRAPH_DIST=str(tmp_path / "dist"))
     proc = subprocess.run([CITYGRAPH, "query", "--format", "csv", TWINS_QUERY], cwd=repo,
                           env=env, capture_output=True, text=True, check=False, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert DORTMUND.replace("dortmund", "leeds") in proc.stdout
+
+
+
+def test_query_builds_first_when_there_is_no_build(small_project: Path) -> None:
+    assert not (small_project / "dist").exists()
+    code, out, err = run("query", "--root", str(small_project), f"ASK {{ <{DORTMUND}> a cg:City }}")
+    assert (code, out, err) == (0, "true\n", "")
+    assert (small_project / "dist" / "manifest.json").is_file()
+
+
+# Last in the module: its command has been running beside the tests above.
+def test_validate_real_data_conforms(real_data_validation: Background | None) -> None:
+    assert real_data_validation is not None
+    code, out, err = real_data_validation.wait()
+    assert code == 0, out + err
+    assert out.startswith("Conforms: 0 violation(s)") and "Traceback" not in err

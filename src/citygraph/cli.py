@@ -74,12 +74,22 @@ def make_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser(
         "validate", help="validate data files against the project's ontology and shapes",
-        description="Validate the given data files (default: data/) with the project's ontology "
-                    "(OWL 2 RL closure) and shapes; print a report grouped by focus node.",
+        description="Validate data with the project's ontology (OWL 2 RL closure and rules) and "
+                    "shapes; print a report grouped by focus node (within a node: violations, "
+                    "warnings, infos, then by path). Without PATH, all of ROOT/data is validated "
+                    "and every result reported. With PATHs, the given files are validated "
+                    "together with the rest of ROOT/data, as the build would see them, so "
+                    "references to nodes described in other files resolve; only results about "
+                    "nodes the given files describe (subjects of their triples) are reported, "
+                    "and the exit code depends on those alone (the others are counted as 'not "
+                    "shown'). --alone validates the given files on their own.",
         epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common(validate)
     validate.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                           help="data files or directories (default: ROOT/data)")
+    validate.add_argument("--alone", action="store_true",
+                          help="validate the given PATHs without the rest of ROOT/data "
+                               "(references to nodes described elsewhere then fail)")
     validate.add_argument("--format", choices=("text", "json", "turtle"), default="text",
                           help="report format (default: text)")
 
@@ -144,22 +154,11 @@ def cmd_build(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     """``citygraph validate``."""
-    from .infer import load_rules
-    from .load import load_graph
-    from .pipeline import RULES_DIR
-    from .validate import validate
+    from .pipeline import validate_files
 
-    settings = settings_from(args)
-    root = settings.root
-    for directory in ("ontology", "shapes"):
-        if not (root / directory).is_dir():
-            raise MissingPathError(root / directory, "directory")
-    paths = args.paths or [root / "data"]
-    data = load_graph(paths, root, settings.base_iri)
-    ontology = load_graph([root / "ontology"], root, settings.base_iri)
-    shapes = load_graph([root / "shapes"], root, settings.base_iri)
-    rules = tuple(load_rules(root / RULES_DIR))
-    report = validate(data, shapes, ontology, rules=rules)
+    if args.alone and not args.paths:
+        raise CitygraphError("--alone needs the PATHs to validate")
+    report = validate_files(settings_from(args), args.paths, alone=args.alone)
     if args.format == "json":
         out.write(report.to_json() + "\n")
     elif args.format == "turtle":

@@ -163,10 +163,15 @@ def load(
     return dataset
 
 
-def load_graph(paths: Sequence[Path], root: Path, base_iri: str = DEFAULT_BASE) -> Graph:
-    """Parse files or directories into one merged graph (for shapes and ad-hoc validation)."""
+def load_graph(paths: Sequence[Path], root: Path, base_iri: str = DEFAULT_BASE, *,
+               stable: bool = False) -> Graph:
+    """Parse files or directories into one merged graph (for shapes and ad-hoc validation).
+
+    With ``stable``, blank nodes get the canonical labels the build gives them (so a report
+    naming a blank node is the same from run to run).
+    """
     merged = Graph()
     bind_prefixes(merged)
     for source in find_files(paths, root, base_iri):
-        merged += parse_file(source.path, base_iri, stable=False)
+        merged += parse_file(source.path, base_iri, stable=stable)
     return merged

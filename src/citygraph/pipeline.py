@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,16 +13,19 @@ from rdflib import Dataset, Graph
 
 from .catalog import describe
 from .config import Settings
-from .errors import MissingPathError, ValidationFailed
+from .errors import DataSyntaxError, MissingPathError, ValidationFailed
 from .infer import Rule, infer, load_rules
-from .load import load, load_graph
+from .load import find_files, load, load_graph
 from .publish import DATASET_FILE, Manifest, publish
+from .queries import NamedQuery, load_query
 from .terms import dataset_quads, graph_triples
 from .validate import ValidationReport, validate
 from .vocab import bind_prefixes
 
 SOURCE_DIRS = ("ontology", "data")
 RULES_DIR = Path("ontology") / "rules"
+QUERIES_DIR = "queries"
+_SPARQL_POSITION = re.compile(r"\berror at (\d+):(\d+)")
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,29 @@ def load_project(settings: Settings) -> Project:
     return Project(dataset, shapes, rules)
 
 
+def check_queries(root: Path) -> dict[str, NamedQuery]:
+    """Load every curated query of ``root/queries`` (none if the directory does not exist).
+
+    A query that does not parse, or whose ``#+`` header is malformed, raises DataSyntaxError
+    naming the file and, when the parser gives one, the line.
+    """
+    directory = root / QUERIES_DIR
+    if not directory.is_dir():
+        return {}
+    queries: dict[str, NamedQuery] = {}
+    for path in sorted(directory.glob("*.rq")):
+        try:
+            queries[path.stem] = load_query(path)
+        except DataSyntaxError as exc:
+            position = _SPARQL_POSITION.search(exc.detail)
+            if exc.line is not None or position is None:
+                raise
+            raise DataSyntaxError(path, int(position.group(1)), exc.detail) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataSyntaxError(path, None, f"cannot be read: {exc}") from None
+    return queries
+
+
 def asserted_graph(project: Project) -> Graph:
     """Ontology plus data, merged."""
     merged = Graph()
@@ -75,10 +103,15 @@ def asserted_graph(project: Project) -> Graph:
 
 
 def build(settings: Settings) -> BuildResult:
-    """Run the whole build; raise ValidationFailed (dist/ untouched) on SHACL violations."""
+    """Run the whole build; raise ValidationFailed (dist/ untouched) on SHACL violations.
+
+    A source file or a curated query (``queries/*.rq``) that does not parse raises
+    DataSyntaxError before anything is written, so dist/ stays untouched then too.
+    """
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     project = load_project(settings)
+    check_queries(settings.root)
     seconds["load"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -105,6 +138,40 @@ def build(settings: Settings) -> BuildResult:
                        describe=lambda m, directory: describe(m, settings, directory))
     seconds["publish"] = time.perf_counter() - start
     return BuildResult(manifest, report, seconds, settings.dist_dir)
+
+
+def validate_files(settings: Settings, paths: Sequence[Path] = (), *,
+                   alone: bool = False) -> ValidationReport:
+    """Validate data files with the project's ontology (OWL 2 RL closure, rules) and shapes.
+
+    Without ``paths``, the project's data/ is validated and every result is reported. With
+    ``paths`` (files or directories), the given files are validated together with the rest of
+    data/ (so references to nodes described in other files resolve, as in the build), and the
+    report keeps only the results about nodes the given files describe (subjects of their
+    triples); the others are counted as omitted. ``alone`` validates the given files without
+    the rest of data/.
+    """
+    root = settings.root
+    if not root.is_dir():
+        raise MissingPathError(root, "project directory")
+    for directory in ("ontology", "shapes"):
+        if not (root / directory).is_dir():
+            raise MissingPathError(root / directory, "directory")
+    data_dir = root / "data"
+    given = list(paths)
+    data = load_graph(given or [data_dir], root, settings.base_iri, stable=True)
+    described = set(data.subjects())
+    if given and not alone and data_dir.is_dir():
+        own = {f.path.resolve() for f in find_files(given, root, settings.base_iri)}
+        context = [f.path for f in find_files([data_dir], root, settings.base_iri)
+                   if f.path.resolve() not in own]
+        if context:
+            data += load_graph(context, root, settings.base_iri, stable=True)
+    ontology = load_graph([root / "ontology"], root, settings.base_iri)
+    shapes = load_graph([root / "shapes"], root, settings.base_iri)
+    rules = tuple(load_rules(root / RULES_DIR))
+    report = validate(data, shapes, ontology, rules=rules)
+    return report.restricted_to(described) if given else report
 
 
 def is_stale(settings: Settings) -> bool:

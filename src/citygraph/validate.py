@@ -1,4 +1,4 @@
-"""Validate stage: pyshacl over asserted + inferred data, with a typed, sorted report.
+"""Validate stage: pyshacl over asserted + inferred data, with a typed report grouped by focus node.
 
 "Conforms" means no result of severity sh:Violation; warnings and infos are reported but
 do not fail a build (pySHACL's own ``conforms`` is false for any result, whatever its severity).
@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from itertools import groupby
 from typing import Any
 
 import pyshacl
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import SH
+from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql import processor as sparql_processor
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
@@ -25,11 +26,15 @@ from .infer import Rule, infer
 from .vocab import bind_prefixes
 
 SEVERITY_ORDER = {SH.Violation: 0, SH.Warning: 1, SH.Info: 2}
+SEVERITY_NAMES = ("Violation", "Warning", "Info")
 
 
 @dataclass(frozen=True)
 class ValidationResult:
-    """One SHACL result: which node broke which shape, on which path, how badly."""
+    """One SHACL result: which node broke which shape, on which path, how badly.
+
+    ``node`` is the result's own node in the report graph it was read from (not compared).
+    """
 
     focus_node: Node
     path: Node | None
@@ -38,6 +43,7 @@ class ValidationResult:
     message: str
     value: Node | None
     constraint_component: Node
+    node: Node | None = field(default=None, compare=False, repr=False)
 
     @property
     def severity_name(self) -> str:
@@ -45,9 +51,13 @@ class ValidationResult:
         return str(self.severity).rsplit("#", 1)[-1]
 
     def sort_key(self) -> tuple[Any, ...]:
-        """Deterministic order: severity, focus node, path, shape, message."""
-        return (SEVERITY_ORDER.get(self.severity, 9), _key(self.focus_node), _key(self.path),
-                _key(self.source_shape), self.message, _key(self.value))
+        """Deterministic order: focus node, then severity, path, shape, message, value.
+
+        Sorting by focus node first keeps every result about one node together (the text
+        report prints one block per focus node).
+        """
+        return (_focus_key(self.focus_node), SEVERITY_ORDER.get(self.severity, 9),
+                _key(self.path), _key(self.source_shape), self.message, _key(self.value))
 
 
 def _key(node: Node | None) -> str:
@@ -58,13 +68,35 @@ def _key(node: Node | None) -> str:
     return node.n3()
 
 
+def _focus_key(node: Node) -> tuple[int, str]:
+    """IRIs first, then blank nodes (by label: stable when loaded by citygraph), then literals."""
+    if isinstance(node, URIRef):
+        return (0, str(node))
+    if isinstance(node, BNode):
+        return (1, str(node))
+    return (2, node.n3())
+
+
+def _count(results: Iterable[ValidationResult]) -> dict[str, int]:
+    out = dict.fromkeys(SEVERITY_NAMES, 0)
+    for r in results:
+        out[r.severity_name] = out.get(r.severity_name, 0) + 1
+    return out
+
+
 @dataclass(frozen=True)
 class ValidationReport:
-    """The outcome of a validation: conformance, sorted results, a readable text."""
+    """The outcome of a validation: conformance, sorted results, a readable text.
+
+    ``graph`` is the SHACL results graph the results were read from. ``omitted`` is None for a
+    report on everything validated; for a report restricted to some nodes
+    (:meth:`restricted_to`) it counts, per severity, the results about the other nodes.
+    """
 
     conforms: bool
     results: tuple[ValidationResult, ...]
     graph: Graph
+    omitted: Mapping[str, int] | None = None
 
     @property
     def violations(self) -> tuple[ValidationResult, ...]:
@@ -73,10 +105,21 @@ class ValidationReport:
 
     def counts(self) -> dict[str, int]:
         """Number of results per severity name."""
-        out = {"Violation": 0, "Warning": 0, "Info": 0}
-        for r in self.results:
-            out[r.severity_name] = out.get(r.severity_name, 0) + 1
-        return out
+        return _count(self.results)
+
+    def restricted_to(self, nodes: Collection[Node]) -> ValidationReport:
+        """The report on the results whose focus node is one of ``nodes`` only.
+
+        Conformance is decided on those results; the others are counted in ``omitted``.
+        """
+        kept = tuple(r for r in self.results if r.focus_node in nodes)
+        dropped = [r for r in self.results if r.focus_node not in nodes]
+        conforms = not any(r.severity == SH.Violation for r in kept)
+        graph, kept = _report_graph(self.graph, kept, conforms)
+        omitted = _count(dropped)
+        if self.omitted is not None:
+            omitted = {k: v + self.omitted.get(k, 0) for k, v in omitted.items()}
+        return ValidationReport(conforms, kept, graph, omitted)
 
     @property
     def text(self) -> str:
@@ -84,11 +127,16 @@ class ValidationReport:
         return format_text(self)
 
     def to_json(self) -> str:
-        """The report as JSON (a list of results plus counts)."""
+        """The report as JSON: conformance, counts, omitted counts and the results.
+
+        The results come in the order of the text report: grouped by focus node, within a
+        node by severity, then path.
+        """
         return json.dumps(
             {
                 "conforms": self.conforms,
                 "counts": self.counts(),
+                "omitted": dict(self.omitted) if self.omitted is not None else None,
                 "results": [
                     {
                         "focusNode": _show(r.focus_node),
@@ -107,8 +155,14 @@ class ValidationReport:
         )
 
     def to_turtle(self) -> str:
-        """The SHACL validation report graph as Turtle."""
-        return self.graph.serialize(format="turtle")
+        """The SHACL validation report graph of these results as Turtle, byte-for-byte repeatable.
+
+        Blank nodes get labels in the order of the text report (``_:r00000``, ``_:r00001``, …),
+        so the results are written grouped by focus node. ``sh:conforms`` says what the text and
+        JSON say (no violation; warnings and infos allowed, as pySHACL's allow_warnings has it).
+        """
+        graph, _ = _report_graph(self.graph, self.results, self.conforms)
+        return graph.serialize(format="turtle")
 
 
 def _show(node: Node | None) -> str | None:
@@ -119,22 +173,88 @@ def _show(node: Node | None) -> str | None:
     return str(node) if isinstance(node, URIRef) else node.n3()
 
 
+def _report_graph(source: Graph, results: Sequence[ValidationResult], conforms: bool
+                  ) -> tuple[Graph, tuple[ValidationResult, ...]]:
+    """A fresh SHACL report graph holding ``results`` (copied from ``source``) in their order.
+
+    Every result is copied with what hangs off it through blank nodes (paths, nested
+    sh:detail results); blank nodes are relabelled by position. Returns the graph and the
+    results pointing to their new nodes.
+    """
+    out = Graph()
+    bind_prefixes(out)
+    report = BNode("report")
+    out.add((report, RDF.type, SH.ValidationReport))
+    out.add((report, SH.conforms, Literal(conforms)))
+    moved = []
+    for index, result in enumerate(results):
+        label = BNode(f"r{index:05d}")
+        out.add((report, SH.result, label))
+        if result.node is not None and (result.node, None, None) in source:
+            _copy_tree(source, result.node, label, out)
+        else:  # a result made in code: write its fields
+            out.add((label, RDF.type, SH.ValidationResult))
+            for predicate, value in ((SH.focusNode, result.focus_node),
+                                     (SH.resultPath, result.path),
+                                     (SH.sourceShape, result.source_shape),
+                                     (SH.resultSeverity, result.severity),
+                                     (SH.sourceConstraintComponent, result.constraint_component),
+                                     (SH.value, result.value)):
+                if value is not None:
+                    out.add((label, predicate, value))
+            if result.message:
+                out.add((label, SH.resultMessage, Literal(result.message)))
+        moved.append(replace(result, node=label))
+    return out, tuple(moved)
+
+
+def _copy_tree(source: Graph, node: Node, label: BNode, out: Graph) -> None:
+    """Copy the triples of ``node`` as ``label``, and of the blank nodes below it, relabelled."""
+    names: dict[Node, BNode] = {node: label}
+    queue = [node]
+    while queue:
+        subject = queue.pop(0)
+        for predicate, obj in sorted(source.predicate_objects(subject),
+                                     key=lambda po: (str(po[0]), _signature(source, po[1]))):
+            if isinstance(obj, BNode):
+                if obj not in names:
+                    names[obj] = BNode(f"{label}x{len(names)}")
+                    queue.append(obj)
+                obj = names[obj]
+            out.add((names[subject], predicate, obj))
+
+
+def _signature(graph: Graph, node: Node) -> str:
+    """An order for sibling blank nodes that does not depend on their labels."""
+    if not isinstance(node, BNode):
+        return node.n3()
+    return "_:" + " ".join(sorted(f"{p.n3()} {_key(o)}" for p, o in graph.predicate_objects(node)))
+
+
 def format_text(report: ValidationReport) -> str:
-    """Render a report as text, one block per focus node."""
+    """Render a report as text: a summary line, then one block per focus node.
+
+    Within a block, results come by severity (violations first), then path.
+    """
     counts = report.counts()
     head = "Conforms" if report.conforms else "Does not conform"
     lines = [f"{head}: {counts['Violation']} violation(s), {counts['Warning']} warning(s), "
              f"{counts['Info']} info(s)"]
-    current: Node | None = None
-    for r in report.results:
-        if r.focus_node != current:
-            current = r.focus_node
-            lines.append("")
-            lines.append(f"{_show(r.focus_node)}")
-        where = f" {_show(r.path)}" if r.path is not None and not isinstance(r.path, BNode) else ""
-        value = f" (value: {_show(r.value)})" if r.value is not None else ""
-        lines.append(f"  [{r.severity_name}]{where}: {r.message}{value}")
-        lines.append(f"      shape {_show(r.source_shape)}")
+    if report.omitted is not None and any(report.omitted.values()):
+        o = report.omitted
+        lines.append(f"Not shown: {o.get('Violation', 0)} violation(s), "
+                     f"{o.get('Warning', 0)} warning(s), {o.get('Info', 0)} info(s) about "
+                     "nodes outside the validated files")
+    ordered = sorted(report.results, key=ValidationResult.sort_key)
+    for focus, group in groupby(ordered, key=lambda r: r.focus_node):
+        lines.append("")
+        lines.append(f"{_show(focus)}")
+        for r in group:
+            where = (f" {_show(r.path)}" if r.path is not None and not isinstance(r.path, BNode)
+                     else "")
+            value = f" (value: {_show(r.value)})" if r.value is not None else ""
+            lines.append(f"  [{r.severity_name}]{where}: {r.message}{value}")
+            lines.append(f"      shape {_show(r.source_shape)}")
     return "\n".join(lines) + "\n"
 
 
@@ -159,6 +279,7 @@ def parse_results(results_graph: Graph) -> tuple[ValidationResult, ...]:
                 constraint_component=_one(  # type: ignore[arg-type]
                     results_graph, node, SH.sourceConstraintComponent
                 ),
+                node=node,
             )
         )
     return tuple(sorted(results, key=ValidationResult.sort_key))
