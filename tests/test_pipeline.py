@@ -168,6 +168,10 @@ def test_staleness(small_project: Path) -> None:
     assert not is_stale(settings)
     os.utime(next((small_project / "shapes").glob("*.ttl")), (later, later))
     assert is_stale(settings)
+    os.utime(next((small_project / "shapes").glob("*.ttl")), (later - 20, later - 20))
+    assert not is_stale(settings)
+    # A build for another base IRI is not the one asked for: serve/query build again.
+    assert is_stale(settings.replace(base_iri="http://example.org/cg/"))
 
 
 def test_base_iri_is_configurable(small_project: Path) -> None:

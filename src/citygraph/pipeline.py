@@ -175,9 +175,14 @@ def validate_files(settings: Settings, paths: Sequence[Path] = (), *,
 
 
 def is_stale(settings: Settings) -> bool:
-    """True when dist/ is missing or older than any source file."""
+    """True when dist/ is missing, older than any source file, or built for another base IRI."""
     dataset = settings.dist_dir / DATASET_FILE
     if not dataset.exists():
+        return True
+    try:
+        if Manifest.read(settings.dist_dir).base_iri != settings.base_iri:
+            return True
+    except (OSError, ValueError, TypeError):  # no readable manifest: build again
         return True
     built = dataset.stat().st_mtime
     for directory in (*SOURCE_DIRS, "shapes"):
