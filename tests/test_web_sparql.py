@@ -412,28 +412,28 @@ def test_runaway_query_is_a_503_and_others_still_answer(limited: Flask) -> None:
 
 def test_pages_answer_while_user_queries_take_every_worker(limited: Flask) -> None:
     # The one user-query worker is busy with a runaway query; the server's own queries for a
-    # linked-data page run in their own pool and answer at once.
+    # linked-data page run in their own pool and answer while it still runs.
+    page = "/id/city/dortmund"
+    assert limited.test_client().get(page, headers={"Accept": "text/turtle"}).status_code == 200
     statuses: list[int] = []
     runaway = threading.Thread(target=lambda: statuses.append(
         limited.test_client().get("/sparql", query_string={"query": RUNAWAY}).status_code))
     runaway.start()
-    time.sleep(0.3)
-    start = time.monotonic()
-    page = limited.test_client().get("/id/city/dortmund", headers={"Accept": "text/turtle"})
-    assert page.status_code == 200 and time.monotonic() - start < 0.9
-    assert runaway.is_alive()  # the user query was still running meanwhile
+    time.sleep(0.2)
+    response = limited.test_client().get(page, headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    assert runaway.is_alive()  # answered before the runaway query was stopped at its limit
     runaway.join(10)
     assert statuses == [503]
 
 
 def test_an_unanswerable_format_is_refused_before_the_query_runs(limited: Flask) -> None:
     client = limited.test_client()
-    start = time.monotonic()
     construct = client.get("/sparql", headers={"Accept": "text/csv"}, query_string={
         "query": "CONSTRUCT { ?a ?b ?c } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"})
     select = client.get("/sparql", query_string={"query": RUNAWAY, "format": "turtle"})
+    # Had these runaway queries run, the one-second limit would have made them a 503.
     assert construct.status_code == 406 and select.status_code == 406
-    assert time.monotonic() - start < 0.5  # not after the one-second limit: never run
 
 
 def test_busy_answer_asks_to_retry_later(limited: Flask) -> None:
