@@ -33,7 +33,12 @@ def test_dist_defaults_under_root() -> None:
                                      {"CITYGRAPH_MAX_ROWS": "0"},
                                      {"CITYGRAPH_BASE_IRI": "http://example.org/no-slash"},
                                      {"CITYGRAPH_PORT": "99999"}, {"CITYGRAPH_PORT": "0"},
-                                     {"CITYGRAPH_QUERY_MEMORY_MB": "-1"}])
+                                     {"CITYGRAPH_QUERY_MEMORY_MB": "-1"},
+                                     {"CITYGRAPH_BASE_IRI": "not an iri/"},
+                                     {"CITYGRAPH_BASE_IRI": "http://exa mple.org/"},
+                                     {"CITYGRAPH_THREADS": "0"},
+                                     {"CITYGRAPH_QUERY_TIMEOUT": "nan"},
+                                     {"CITYGRAPH_QUERY_TIMEOUT": "inf"}])
 def test_bad_values_are_config_errors(changes: dict[str, str]) -> None:
     with pytest.raises(ConfigError):
         Settings.from_sources({}, environ=changes)

@@ -212,6 +212,22 @@ def test_waiting_for_a_free_worker_is_bounded(dist: Path) -> None:
         assert count(pool) > 0
 
 
+def test_a_full_queue_is_refused_at_once(dist: Path) -> None:
+    # One worker, no room to wait: while a runaway query runs, another is refused at once
+    # instead of holding a server thread until the limit.
+    with Executor(dist, workers=1, timeout=TIMEOUT, max_waiting=0) as pool:
+        count(pool)
+        runaway = threading.Thread(target=lambda: pytest.raises(
+            QueryTimeout, pool.run, RUNAWAY, select_format=JSON, graph_format=TURTLE))
+        runaway.start()
+        time.sleep(0.2)
+        with pytest.raises(QueryTimeout, match="more queries wait"):
+            count(pool)
+        assert runaway.is_alive()  # refused while the runaway still ran: not after it
+        runaway.join(TIMEOUT + 5)
+        assert count(pool) > 0
+
+
 def test_query_past_the_memory_limit_is_stopped_and_the_pool_recovers(dist: Path) -> None:
     # Sorting the data joined with itself needs gigabytes; the cap lets a worker add 200 MiB.
     hungry = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?f ?c ?e LIMIT 1"

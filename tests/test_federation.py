@@ -197,7 +197,19 @@ def test_an_allowed_endpoint_that_is_down_is_a_502(settings: Settings, built: Bu
 
     down = f"http://127.0.0.1:{free_port()}/sparql"  # nothing listens there
     store = EmbeddedStore(settings.dist_dir, services={down})
+    text = f"{form} {{ SERVICE <{down}> {{ ?s ?p ?o }} }}"
     with pytest.raises(RemoteServiceError, match="SERVICE endpoint of the query failed") as info:
-        answer(store.query(f"{form} {{ SERVICE <{down}> {{ ?s ?p ?o }} }}"),
-               SELECT_FORMATS["json"], GRAPH_FORMATS["turtle"], 10)
+        answer(store.query(text), SELECT_FORMATS["json"], GRAPH_FORMATS["turtle"], 10, text)
     assert info.value.http_status == 502
+
+
+def test_a_query_mentioning_service_is_never_run_when_loaded_as_a_file(
+        tmp_path: Path, recorder: tuple[str, list[str]]) -> None:
+    from citygraph.queries import load_query
+
+    url, seen = recorder
+    path = tmp_path / "federated.rq"
+    path.write_text(f"#+ title: federated\n#+ param: s iri = http://e/a | subject\n"
+                    f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}\n", encoding="utf-8")
+    assert load_query(path).name == "federated"  # parsed and checked, never run
+    assert seen == []

@@ -65,3 +65,24 @@ def test_failed_publish_leaves_previous_dist_intact(tmp_path: Path,
     assert {p.name: p.read_bytes() for p in dist.iterdir()} == before
     assert Manifest.read(dist).version == first.version
     assert [p.name for p in tmp_path.iterdir()] == ["dist"]  # no temporary directory left
+
+
+def test_a_directory_that_is_not_a_build_is_never_replaced(tmp_path: Path) -> None:
+    from citygraph.errors import ConfigError
+    from citygraph.publish import check_target
+
+    precious = tmp_path / "docs"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work", encoding="utf-8")
+    with pytest.raises(ConfigError, match="refusing to replace it"):
+        check_target(precious)
+    with pytest.raises(ConfigError, match="refusing to replace it"):
+        publish([], precious, base_iri="https://w3id.org/citygraph/")
+    assert (precious / "thesis.txt").read_text(encoding="utf-8") == "years of work"
+    a_file = tmp_path / "dist"
+    a_file.write_text("not a directory", encoding="utf-8")
+    with pytest.raises(ConfigError, match="is a file"):
+        check_target(a_file)
+    check_target(tmp_path / "new")  # a new or empty directory is fine
+    (tmp_path / "empty").mkdir()
+    check_target(tmp_path / "empty")

@@ -384,3 +384,10 @@ def test_accept_with_parameters_is_honoured(client: FlaskClient) -> None:
                            "application/ld+json")]:
         response = client.get("/id/city/dortmund", headers={"Accept": accept})
         assert response.status_code == 200 and response.mimetype == media
+
+
+@pytest.mark.parametrize("path", ["/id/city/a%20b", "/id/city/%ff", "/id/city/a%22b",
+                                  "/id/a%5Eb.ttl", "/ontology/a%20b", "/id/city/a%3Cb%3E"])
+def test_a_path_that_makes_no_valid_iri_is_a_404(client: FlaskClient, path: str) -> None:
+    response = client.get(path, headers={"Accept": "text/turtle"})
+    assert response.status_code == 404

@@ -54,3 +54,17 @@ def test_serve_runs_waitress_and_says_where(settings: Settings, built: BuildResu
             if process.stdout:
                 process.stdout.close()
     assert process.returncode in (0, -signal.SIGINT)
+
+
+def test_a_port_in_use_is_a_clear_error_with_exit_2(settings: Settings, built: BuildResult) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "citygraph", "serve", "--root",
+                               str(settings.root), "--dist", str(settings.dist_dir),
+                               "--port", str(port), "--setting", "query_workers=1"],
+                              capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr
+    assert "Traceback" not in proc.stderr and "serving" not in proc.stdout

@@ -594,3 +594,17 @@ def test_preflight_offers_only_read_methods(client: FlaskClient) -> None:
 def test_errors_are_not_cached(client: FlaskClient) -> None:
     response = client.get("/sparql", query_string={"query": "SELECT"})
     assert response.status_code == 400 and "ETag" not in response.headers
+
+
+def test_an_answer_the_format_cannot_hold_is_a_406(client: FlaskClient) -> None:
+    # JSON-LD has no quoted triples (RDF 1.2): not a SERVICE failure, not a 500.
+    query = "CONSTRUCT { <http://e/s> <http://e/p> << <http://e/a> <http://e/b> <http://e/c> >> } " \
+            "WHERE {}"
+    response = client.get("/sparql", query_string={"query": query},
+                          headers={"Accept": "application/ld+json"})
+    assert response.status_code == 406 and "cannot be given in this format" in response.text
+
+
+def test_an_empty_query_is_a_400(client: FlaskClient) -> None:
+    assert_plain_error(client.post("/sparql", data="  ", content_type="application/sparql-query"),
+                       400)

@@ -24,7 +24,6 @@ from .errors import (
     CitygraphError,
     ConfigError,
     MissingPathError,
-    RemoteServiceError,
 )
 
 EXIT_CODES = f"""exit codes:
@@ -184,7 +183,7 @@ def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
     from .formats import GRAPH_FORMATS, SELECT_FORMATS, render_table, serialize_triples
     from .pipeline import build, is_stale
     from .queries import load_query
-    from .store import EmbeddedStore
+    from .store import EmbeddedStore, answer_error
 
     settings = settings_from(args)
     text = _read_query(args.query)
@@ -208,8 +207,8 @@ def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
                                  "jsonld for CONSTRUCT/DESCRIBE")
         try:
             out.write(serialize_triples(result, graph_fmt).body.decode("utf-8"))
-        except OSError as exc:  # computed while read: a SERVICE call failed
-            raise RemoteServiceError(f"a SERVICE endpoint of the query failed: {exc}") from None
+        except OSError as exc:  # computed while read: a SERVICE call failed, or the format
+            raise answer_error(exc, text, store.prefixes) from None
         return EXIT_OK
     if fmt in (None, "table"):
         if isinstance(result, ox.QueryBoolean):
@@ -218,8 +217,8 @@ def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
         variables = [v.value for v in result.variables]
         try:
             rows = [[_cell(s[v]) for v in variables] for s in result]
-        except OSError as exc:  # computed while read: a SERVICE call failed
-            raise RemoteServiceError(f"a SERVICE endpoint of the query failed: {exc}") from None
+        except OSError as exc:  # computed while read: a SERVICE call failed, or the format
+            raise answer_error(exc, text, store.prefixes) from None
         out.write(render_table(variables, rows))
         out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
         return EXIT_OK
@@ -229,7 +228,8 @@ def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
                              "json or xml for SELECT/ASK")
     from .store import answer
 
-    body = answer(result, select_fmt, GRAPH_FORMATS["turtle"], max_rows=sys.maxsize).body
+    body = answer(result, select_fmt, GRAPH_FORMATS["turtle"], max_rows=sys.maxsize,
+                  text=text).body
     out.write(body.decode("utf-8"))
     if not body.endswith(b"\n"):
         out.write("\n")

@@ -15,7 +15,9 @@ variable, then the default declared here.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any
 from .errors import ConfigError
 
 DEFAULT_BASE = "https://w3id.org/citygraph/"
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"{}|\\^`]+$")
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,14 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.base_iri.endswith(("/", "#")):
             raise ConfigError(f"base IRI must end with '/' or '#': {self.base_iri!r}")
-        for name in ("query_timeout", "max_query_bytes", "max_rows", "query_workers", "port"):
+        if not _ABSOLUTE_IRI.match(self.base_iri):
+            raise ConfigError(f"base IRI must be an absolute IRI such as https://example.org/cg/, "
+                              f"without spaces or <>\"{{}}|\\^`: {self.base_iri!r}")
+        if not math.isfinite(self.query_timeout):
+            raise ConfigError(f"setting query_timeout must be a finite number of seconds, "
+                              f"got {self.query_timeout!r}")
+        for name in ("query_timeout", "max_query_bytes", "max_rows", "query_workers", "port",
+                     "threads"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"setting {name} must be positive, got {getattr(self, name)!r}")
         if not 0 < self.port < 65536:

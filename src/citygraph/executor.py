@@ -113,7 +113,7 @@ def run_job(store: Any, job: Job) -> Answer:
         result = store.query(job.text, substitutions=job.substitutions or None,
                              default_graphs=job.default_graphs, named_graphs=job.named_graphs)
         return answer(result, SELECT_FORMATS[job.select_format], GRAPH_FORMATS[job.graph_format],
-                      job.max_rows)
+                      job.max_rows, job.text)
     except QuerySyntaxError as exc:
         if parses_as_update(job.text):
             raise UpdateForbidden(
@@ -271,8 +271,13 @@ class Executor:
 
     def __init__(self, dist: Path, *, workers: int = 2, timeout: float = 10.0,
                  prefixes: Mapping[str, str] = PREFIXES, services: Collection[str] = (),
-                 memory_mb: int = 0, start_method: str = "spawn") -> None:
+                 memory_mb: int = 0, max_waiting: int | None = None,
+                 start_method: str = "spawn") -> None:
         self.dist = Path(dist)
+        #: Requests that may wait for a busy pool; more are refused at once (503), so that slow
+        #: queries cannot hold every thread of the web server.
+        self.max_waiting = workers if max_waiting is None else max_waiting
+        self._waiting = 0
         self.services = frozenset(services)
         self.memory_mb = memory_mb
         self.size = workers
@@ -316,12 +321,28 @@ class Executor:
         self._idle.put(worker)
 
     def _acquire(self, deadline: float) -> Worker:
-        """An idle worker, waiting for one to be free until the request's deadline."""
+        """An idle worker, waiting for one to be free until the request's deadline.
+
+        When every worker is busy and ``max_waiting`` requests wait already, the request is
+        refused at once.
+        """
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            if self._waiting >= self.max_waiting:
+                raise QueryTimeout(f"the server is busy: every query worker is taken and "
+                                   f"{self._waiting} more queries wait; try again later")
+            self._waiting += 1
         try:
             return self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             raise QueryTimeout(f"the server is busy: no query worker became free within the "
                                f"limit of {self.timeout:g} s; try again later") from None
+        finally:
+            with self._lock:
+                self._waiting -= 1
 
     def _release(self, worker: Worker) -> None:
         with self._lock:

@@ -16,7 +16,7 @@ from .config import Settings
 from .errors import DataSyntaxError, MissingPathError, ValidationFailed
 from .infer import Rule, infer, load_rules
 from .load import find_files, load, load_graph
-from .publish import DATASET_FILE, Manifest, publish
+from .publish import DATASET_FILE, Manifest, check_target, publish
 from .queries import NamedQuery, load_query
 from .terms import dataset_quads, graph_triples
 from .validate import ValidationReport, validate
@@ -109,6 +109,7 @@ def build(settings: Settings) -> BuildResult:
     DataSyntaxError before anything is written, so dist/ stays untouched then too.
     """
     seconds: dict[str, float] = {}
+    check_target(settings.dist_dir.resolve())  # before the work: never replace a non-build
     start = time.perf_counter()
     project = load_project(settings)
     check_queries(settings.root)

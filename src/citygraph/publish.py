@@ -22,6 +22,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from .errors import ConfigError
 from .vocab import PREFIXES
 
 #: Dump file name → (pyoxigraph format, media type, whether it keeps named graphs).
@@ -122,8 +123,12 @@ def publish(
     """
     ordered = sorted_quads(quads)
     dist = dist.resolve()
-    dist.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".dist-", dir=dist.parent))
+    check_target(dist)
+    try:
+        dist.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".dist-", dir=dist.parent))
+    except OSError as exc:
+        raise ConfigError(f"cannot write the build beside {dist}: {exc.strerror or exc}") from None
     tmp.chmod(0o755)  # mkdtemp makes it private; the build is for everyone to read (a web server)
     try:
         files = write_dumps(ordered, tmp)
@@ -158,6 +163,22 @@ def publish(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return manifest
+
+
+def check_target(dist: Path) -> None:
+    """Refuse to build into ``dist`` unless it is new, empty, or a previous build.
+
+    A build replaces its directory as a whole: a directory that holds anything else (or a file
+    of that name) would be lost, so it is never taken.
+    """
+    if not dist.exists():
+        return
+    if not dist.is_dir():
+        raise ConfigError(f"the build directory {dist} is a file, not a directory: refusing to "
+                          "replace it; choose another --dist")
+    if not (dist / MANIFEST_FILE).is_file() and any(dist.iterdir()):
+        raise ConfigError(f"{dist} is not empty and holds no citygraph build ({MANIFEST_FILE} "
+                          "is missing): refusing to replace it; choose an empty or new --dist")
 
 
 def swap(new: Path, target: Path) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import BadParameter, DataSyntaxError, MissingPathError
+from .errors import BadParameter, DataSyntaxError, MissingPathError, QuerySyntaxError
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PARAM_TYPES = ("iri", "string", "langstring", "integer", "date")
@@ -171,17 +171,31 @@ def parse_header(path: Path, text: str) -> tuple[dict[str, str], list[Parameter]
 
 def load_query(path: Path) -> NamedQuery:
     """Read one ``.rq`` file and its header; the SPARQL text is checked by pyoxigraph."""
+    from .federation import service_targets
+    from .store import unknown_prefix
+
     text = path.read_text(encoding="utf-8")
     fields, params = parse_header(path, text)
     try:
-        ox.Store().query(text, prefixes=_prefixes())
+        # A query that calls out (SERVICE) is only parsed: running it, even on an empty
+        # store, would send requests.
+        federated = bool(service_targets(text, _prefixes()))
+    except QuerySyntaxError as exc:
+        raise DataSyntaxError(path, None, exc.message) from None
+    try:
+        if not federated:
+            ox.Store().query(text, prefixes=_prefixes())
     except SyntaxError as exc:
-        raise DataSyntaxError(path, None, f"SPARQL syntax error: {exc}") from None
+        message = unknown_prefix(text, _prefixes()) or f"SPARQL syntax error: {exc}"
+        where = re.search(r"(?:error at |line )(\d+)[:,]", message)
+        raise DataSyntaxError(path, int(where.group(1)) if where else None, message) from None
     except ValueError:
         pass  # an evaluation problem on the empty store is not a syntax problem
     for p in params:
         if not re.search(r"[?$]" + re.escape(p.name) + r"\b", text):
             raise DataSyntaxError(path, None, f"parameter {p.name!r} is not a variable of the query")
+        if federated:
+            continue
         sample = p.bind(p.default) if p.default is not None else _SAMPLES[p.type]
         try:
             result = ox.Store().query(text, prefixes=_prefixes(),

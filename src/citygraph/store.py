@@ -18,11 +18,13 @@ import pyoxigraph as ox
 from .errors import (
     BadRequest,
     BuildNotFound,
+    CitygraphError,
+    NotAcceptable,
     QuerySyntaxError,
     RemoteServiceError,
     UpdateForbidden,
 )
-from .federation import check_services
+from .federation import check_services, service_targets
 from .formats import Answer, Format, serialize_boolean, serialize_solutions, serialize_triples
 from .publish import DATASET_FILE, MERGED_FILE, Manifest
 from .vocab import PREFIXES
@@ -160,6 +162,8 @@ class EmbeddedStore:
 
         A SERVICE clause may only name an endpoint of ``services`` (the allowlist).
         """
+        if not text.strip():
+            raise QuerySyntaxError("missing query: the query text is empty")
         if looks_like_update(text):
             raise UpdateForbidden("SPARQL Update is not allowed: this endpoint is read-only")
         check_services(text, self.prefixes, self.services)
@@ -179,18 +183,28 @@ class EmbeddedStore:
         except RuntimeError as exc:  # e.g. a bound variable missing from the projection
             raise BadRequest(f"the query cannot be run: {exc}") from None
         except OSError as exc:  # evaluated at once (ASK): a SERVICE call failed
-            raise _remote(exc) from None
+            raise answer_error(exc, text, self.prefixes) from None
 
 
-def _remote(exc: OSError) -> RemoteServiceError:
-    return RemoteServiceError(f"a SERVICE endpoint of the query failed: {exc}")
+def answer_error(exc: OSError, text: str,
+                 prefixes: Mapping[str, str] = PREFIXES) -> CitygraphError:
+    """The error an OSError while running or writing an answer stands for: a failed SERVICE
+    call (502) when the query calls out, else a format that cannot hold the answer (406)."""
+    try:
+        federated = bool(service_targets(text, prefixes))
+    except QuerySyntaxError:
+        federated = False
+    if federated:
+        return RemoteServiceError(f"a SERVICE endpoint of the query failed: {exc}")
+    return NotAcceptable(f"the answer cannot be given in this format: {exc}")
 
 
-def answer(result: QueryResult, fmt_select: Format, fmt_graph: Format, max_rows: int) -> Answer:
+def answer(result: QueryResult, fmt_select: Format, fmt_graph: Format, max_rows: int,
+           text: str = "") -> Answer:
     """Serialise a query result in the format chosen for its kind.
 
-    Results are computed while they are read: a SERVICE call that fails then is a
-    RemoteServiceError (502), not a crash.
+    Results are computed while they are read: a SERVICE call of the query (``text``) that fails
+    then is a RemoteServiceError (502), not a crash.
     """
     try:
         if isinstance(result, ox.QueryBoolean):
@@ -199,4 +213,4 @@ def answer(result: QueryResult, fmt_select: Format, fmt_graph: Format, max_rows:
             return serialize_solutions(result, fmt_select, max_rows)
         return serialize_triples(result, fmt_graph, max_rows)
     except OSError as exc:
-        raise _remote(exc) from None
+        raise answer_error(exc, text) from None

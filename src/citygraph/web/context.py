@@ -70,23 +70,25 @@ class AppContext:
             substitutions=substitutions, default_graphs=default_graphs,
             named_graphs=named_graphs, max_rows=limit)
 
-    def _pool(self, workers: int) -> Executor:
+    def _pool(self, workers: int, max_waiting: int) -> Executor:
         return Executor(self.dist, workers=workers, timeout=self.settings.query_timeout,
                         prefixes=self.store.prefixes, services=self.settings.services,
-                        memory_mb=self.settings.query_memory_mb)
+                        memory_mb=self.settings.query_memory_mb, max_waiting=max_waiting)
 
     def query_executor(self) -> Executor:
         """The pool of worker processes for user queries (made and started on first use)."""
         with self._lock:
             if self.executor is None:
-                self.executor = self._pool(self.settings.query_workers)
+                # User queries may hold at most twice their workers' number of server threads.
+                self.executor = self._pool(self.settings.query_workers,
+                                           self.settings.query_workers)
             return self.executor.start()
 
     def internal_executor(self) -> Executor:
         """The one-worker pool for the server's own queries (made and started on first use)."""
         with self._lock:
             if self.internal is None:
-                self.internal = self._pool(1)
+                self.internal = self._pool(1, self.settings.threads)  # pages: short queries
             return self.internal.start()
 
     def close(self) -> None:

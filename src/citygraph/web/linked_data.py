@@ -89,6 +89,14 @@ GROUP BY ?s ORDER BY ?s
 # IRIs and terms
 # ------------------------------------------------------------------------------------------------
 
+def dataset_iri(iri: str) -> ox.NamedNode:
+    """The IRI a path names; a path that makes no valid IRI names nothing here (404)."""
+    try:
+        return ox.NamedNode(iri)
+    except ValueError:
+        abort(404)
+
+
 def base_iri() -> str:
     """The base IRI of the served dataset."""
     return ctx().settings.base_iri
@@ -420,7 +428,7 @@ def describe(path: str) -> Response:
     if twin is not None and exists(base_iri() + path):
         stem, twin = path, None  # the IRI itself ends like a twin
     fmt = choose(twin)
-    iri = ox.NamedNode(base_iri() + stem)
+    iri = dataset_iri(base_iri() + stem)
     if fmt is HTML:
         rows, truncated = select(STATEMENTS, {"r": iri})
         if not rows:
@@ -439,7 +447,7 @@ def exists(iri: str) -> bool:
     answer = ctx().run_query("ASK { { ?r ?p ?o } UNION { ?s ?q ?r } }",
                              select_format=SELECT_FORMATS["json"],
                              graph_format=GRAPH_FORMATS["ntriples"],
-                             substitutions={"r": ox.NamedNode(iri)}, internal=True)
+                             substitutions={"r": dataset_iri(iri)}, internal=True)
     return bool(json.loads(answer.body)["boolean"])
 
 
@@ -572,7 +580,7 @@ def is_version_iri(iri: str) -> bool:
     """True when ``iri`` is the ``owl:versionIRI`` of the ontology in the dataset."""
     answer = ctx().run_query("ASK { ?o owl:versionIRI ?v }", select_format=SELECT_FORMATS["json"],
                              graph_format=GRAPH_FORMATS["ntriples"],
-                             substitutions={"v": ox.NamedNode(iri)}, internal=True)
+                             substitutions={"v": dataset_iri(iri)}, internal=True)
     return bool(json.loads(answer.body)["boolean"])
 
 
