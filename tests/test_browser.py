@@ -415,7 +415,8 @@ def test_links_to_this_server_and_long_texts(session: Session) -> None:
   FILTER (STRSTARTS(STR(?type), STR(cg:)))
 } LIMIT 1""")
     page.click("#run-query")
-    page.wait_for_selector("#results-table tbody tr")
+    # Wait for this answer (the table of an earlier test may still be on the page).
+    page.wait_for_selector("#results-table tbody td:nth-child(2) a[href^='/graph/']")
     for column in (1, 2):
         href = page.get_attribute(f"#results-table tbody td:nth-child({column}) a", "href")
         assert href.startswith(("/ontology#", "/graph/")), href
