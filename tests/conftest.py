@@ -22,7 +22,6 @@ from citygraph.config import Settings
 from citygraph.pipeline import BuildResult, build
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 PROJECT_DIRS = ("ontology", "data", "shapes", "queries")
 #: A few complete, valid nodes (places, a council, a resolution, a partnership, sources) that
 #: tests/test_shapes.py keeps valid against the real shapes and ontology.

@@ -1,7 +1,7 @@
 """The DCAT-AP.de 3.0 catalog and the VoID description of the real build.
 
 The catalog is validated with pyshacl against the official shapes of the GovData DCAT-AP.de 3.0
-profile (SEMIC DCAT-AP 3.0.0 + the five DCAT-AP.de 3.0 files) from ``shared/reference/dcat-ap``,
+profile (SEMIC DCAT-AP 3.0.0 + the five DCAT-AP.de 3.0 files) vendored in ``reference/dcat-ap``,
 with imports off and the few vocabulary concepts the shapes look up loaded from
 ``tests/fixtures/dcat/``. The VoID numbers are checked against counts made independently with
 rdflib's own SPARQL engine over the N-Quads file, and against the files on disk.
@@ -40,7 +40,7 @@ from citygraph.terms import to_rdflib
 from citygraph.vocab import CG, PREFIXES
 
 REPO = Path(__file__).resolve().parents[1]
-DCAT_AP = REPO.parent / "shared" / "reference" / "dcat-ap"
+DCAT_AP = REPO / "reference" / "dcat-ap"
 #: The GovData DCAT-AP.de 3.0 profile: SEMIC DCAT-AP 3.0.0 plus the DCAT-AP.de 3.0 shapes.
 SHAPE_FILES = (DCAT_AP / "semic-dcat-ap-3.0.0" / "shacl" / "dcat-ap-SHACL.ttl",
                *sorted((DCAT_AP / "dcat-ap.de-3.0" / "shacl").glob("*.ttl")))

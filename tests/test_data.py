@@ -18,7 +18,7 @@ import pytest
 from citygraph.pipeline import BuildResult
 from citygraph.store import EmbeddedStore
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 DATA = Path(__file__).resolve().parents[1] / "data"
 COORDINATES_CSV = REFERENCE / "coordinates.csv"
 QIDS_CSV = REFERENCE / "qids-verified.csv"
@@ -863,7 +863,7 @@ def test_auslandsgesellschaft_building_bridges_13_years(store: EmbeddedStore) ->
 
 
 def test_auslandsgesellschaft_registered_name_is_attributed_to_qids_verified(store: EmbeddedStore) -> None:
-    qids = '?{v} a cg:ReferenceDataset ; dcterms:identifier "shared/reference/qids-verified.csv" .'
+    qids = '?{v} a cg:ReferenceDataset ; dcterms:identifier "reference/qids-verified.csv" .'
     where = f"""
       ?ag a cg:ForeignRelationsSociety ; rdfs:label "Auslandsgesellschaft"@de .
       {stated("?ag", '?ag skos:altLabel "Auslandsgesellschaft.de e.V."@de .', qids, "s")}
@@ -1373,10 +1373,11 @@ def test_native_script_name(store: EmbeddedStore, label: str, qid: str, name: st
 
 
 LICENCES = {  # how the CSV's licence text shows as a dcterms:license IRI
-    "public domain": "creativecommons.org/publicdomain/zero/1.0",
-    "ODbL": "opendatacommons.org/licenses/odbl",
-    "CC BY": "creativecommons.org/licenses/by/",
+    "public domain": "creativecommons.org/publicdomain/zero/1.0/",
+    "CC BY 3.0": "creativecommons.org/licenses/by/3.0/",
 }
+#: Licences a CC BY 4.0 dataset cannot take coordinates under (share-alike).
+SHARE_ALIKE = ("opendatacommons.org/licenses/odbl", "creativecommons.org/licenses/by-sa")
 COORDINATES = read_csv(COORDINATES_CSV)
 
 
@@ -1448,6 +1449,65 @@ def test_coordinates_source_and_licence(store: EmbeddedStore, row: dict[str, str
         f"{row['label']}: place and geometry prov:wasDerivedFrom the coordinate source <{url}> "
         f"(commit {row['source_commit'][:8]} recorded) with dcterms:license ~ {licence}",
     )
+
+
+def test_every_point_is_a_row_of_coordinates_csv(store: EmbeddedStore) -> None:
+    """No coordinates outside the table: every place with a point is a row (by QID)."""
+    rows = select(store, """
+      SELECT DISTINCT ?place ?qid WHERE {
+        { ?place geo:hasGeometry ?g } UNION { ?place wgs:lat ?lat } UNION { ?place wgs:long ?long }
+        OPTIONAL { ?place cg:wikidataEntity ?qid }
+      }""")
+    qids = {row["qid"] for row in COORDINATES}
+    outside = [str(r["place"]) for r in rows
+               if "qid" not in r or r["qid"].value.removeprefix(WD) not in qids]
+    assert rows and not outside, f"points without a row in coordinates.csv: {outside}"
+
+
+def test_no_share_alike_coordinates(store: EmbeddedStore) -> None:
+    """The dataset is CC BY 4.0: no point or coordinate derives from a share-alike source."""
+    rows = select(store, """
+      SELECT DISTINCT ?node ?lic WHERE {
+        { ?place geo:hasGeometry ?node } UNION { ?node wgs:lat ?x } UNION { ?node geo:asWKT ?x }
+        ?node prov:wasDerivedFrom ?src . ?src dcterms:license ?lic .
+      }""")
+    assert rows, "no coordinate with a licensed source at all"
+    bad = [f"{r['node']} <- {r['lic']}" for r in rows
+           if any(part in r["lic"].value for part in SHARE_ALIKE)]
+    assert not bad, "coordinates under a share-alike licence:\n" + "\n".join(bad)
+    assert all(not any(part in row["licence"] or part in row["source_repo"]
+                       for part in ("ODbL", "dr5hn")) for row in COORDINATES)
+
+
+def test_beyoglu_has_no_point(store: EmbeddedStore) -> None:
+    assert not ask(store, """
+      ?d cg:wikidataEntity wd:Q217411 .
+      { ?d geo:hasGeometry ?g } UNION { ?d wgs:lat ?lat } UNION { ?d wgs:long ?long }
+      UNION { ?d geo:asWKT ?w }"""), "Beyoğlu must have no coordinates (only a share-alike point exists)"
+    assert "Q217411" not in {row["qid"] for row in COORDINATES}
+
+
+def test_geonames_2016_dump_is_credited_cc_by_3(store: EmbeddedStore) -> None:
+    rows = select(store, """
+      SELECT ?lic ?credit WHERE {
+        ?src a cg:ReferenceDataset ; schema:url <https://github.com/dutc/wmeet> ;
+             dcterms:license ?lic ; schema:creditText ?credit .
+      }""")
+    assert [(r["lic"].value, r["credit"].value) for r in rows] == [
+        ("https://creativecommons.org/licenses/by/3.0/", "GeoNames (geonames.org), CC BY 3.0")]
+
+
+@pytest.mark.parametrize(("qid", "geonames"), [("Q192225", "294071"), ("Q2435966", "284011")])
+def test_netanya_and_dura_take_their_geonames_points(qid: str, geonames: str) -> None:
+    (row,) = [r for r in COORDINATES if r["qid"] == qid]
+    assert (row["geonames_id"], row["source_repo"]) == (geonames, "github.com/dutc/wmeet")
+
+
+def test_dabola_is_the_town_with_natural_earths_point(store: EmbeddedStore) -> None:
+    (row,) = [r for r in COORDINATES if r["label"] == "Dabola"]
+    assert (row["qid"], row["geonames_id"]) == ("Q1100543", "2422442")
+    assert (Decimal(row["latitude"]), Decimal(row["longitude"])) == (Decimal("10.748"), Decimal("-11.109"))
+    assert not ask(store, "?x cg:wikidataEntity wd:Q1156587"), "the prefecture is not the modelled place"
 
 
 # ---------------------------------------------------------------------------------------------
