@@ -1,29 +1,42 @@
 """The DCAT-AP.de 3.0 catalog and the VoID description of a build, as rdflib graphs.
 
-Both are plain functions of the build: its manifest (version, build time, dump sizes and
-hashes), the settings (base IRI) and the dataset itself, which they query with SPARQL on
-pyoxigraph for every number they state (temporal coverage, counts, link counts) — nothing is
-hard-coded. ``publish`` writes them as ``dist/catalog.ttl`` and ``dist/void.ttl``; the web app
-serves them at ``/catalog`` and ``/.well-known/void``.
+Both are plain functions of the build: its manifest (version, dump sizes and hashes), the
+settings (base IRI) and the dataset itself, which they query with SPARQL on pyoxigraph for every
+number they state (temporal coverage, counts, link counts) — nothing is hard-coded. ``publish``
+writes them as ``dist/catalog.ttl`` and ``dist/void.ttl``; the web app serves them at
+``/catalog`` and ``/.well-known/void``.
+
+Reproducible: neither states the build time (that lives only in ``manifest.json``).
+``dcterms:modified`` is the sources' date (``source_date``): ``SOURCE_DATE_EPOCH`` when set
+(reproducible-builds.org), else the latest date the source documents of the data state.
+
+Conformance: DCAT-AP 3.0.1 (whose range shapes want every IRI value typed with its range class,
+so the catalog states those classes) as well as DCAT-AP 3.0.0 + DCAT-AP.de 3.0.
 
 Licence: the data is published under CC BY 4.0 (README, "Licence"), stated with the DCAT-AP.de
 licence IRI ``http://dcat-ap.de/def/licenses/cc-by/4.0`` everywhere (catalog, dataset, every
-distribution, the data service and VoID), so portals find it in the controlled vocabulary.
+distribution, the data service and VoID), so portals find it in the controlled vocabulary. Each
+licensed source the data derives from is stated (catalog: ``prov:wasDerivedFrom``, VoID:
+``dcterms:source``) with its own licence and attribution as ``data/sources.ttl`` gives them; the
+distributions' attribution text carries the credits those sources ask for.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, VOID, XSD
 
 from .config import Settings
+from .errors import ConfigError
 from .formats import DATASET_FORMATS, GRAPH_FORMATS, Format, by_extension
 from .publish import DATASET_FILE, DUMPS, Manifest
 from .store import EmbeddedStore
@@ -33,6 +46,8 @@ VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 FORMATS_NS = Namespace("http://www.w3.org/ns/formats/")
+#: Creative Commons Rights Expression Language (cc:attributionName in VoID).
+CC = Namespace("http://creativecommons.org/ns#")
 #: DCAT 3 terms missing from rdflib's closed DCAT namespace (dcat:version).
 DCAT3 = Namespace(str(DCAT))
 
@@ -58,6 +73,7 @@ CATALOG_PREFIXES: dict[str, str] = {
     "adms": str(ADMS),
     "dcatde": str(DCATDE),
     "formats": str(FORMATS_NS),
+    "cc": str(CC),
 }
 
 #: Format name (formats.py) → EU file-type code and W3C format IRI (for void:feature).
@@ -70,8 +86,10 @@ FILE_TYPES: dict[str, tuple[str, str]] = {
     "trig": ("RDF_TRIG", "TriG"),
 }
 
-ATTRIBUTION = ("citygraph contributors. Coordinates: Natural Earth (public domain), GeoNames "
-               "(CC BY), countries-states-cities-database (ODbL 1.0).")
+#: The first words of every attribution; the credits the sources ask for follow (``attribution``).
+ATTRIBUTION = "citygraph contributors"
+#: The environment variable of reproducible-builds.org: the sources' time, in Unix seconds.
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 
 Source = ox.Store | EmbeddedStore | Path
 
@@ -145,6 +163,12 @@ class Iris:
         """Wikidata, as the target void:Dataset of the linkset."""
         return URIRef(self.base + "dataset/wikidata")
 
+    @property
+    def shapes(self) -> URIRef:
+        """The project's SHACL shapes (served at /shapes), which the dataset conforms to."""
+        return URIRef(self.base + "shapes")
+
+
 
 def dump_format(name: str) -> Format:
     """The format (formats.py) of a dump file, from its extension.
@@ -200,8 +224,123 @@ def partnership_years(store: ox.Store) -> tuple[int, int] | None:
     return _int(rows[0]["first"]), _int(rows[0]["last"])
 
 
-def _modified(manifest: Manifest) -> Literal:
-    return Literal(manifest.built, datatype=XSD.dateTime)
+def source_date(store: ox.Store, environ: Mapping[str, str] | None = None) -> date | datetime | None:
+    """The date of the sources: ``SOURCE_DATE_EPOCH`` (a UTC time) when set, else the latest
+    ``dcterms:modified``, ``dcterms:issued`` or ``dcterms:date`` (xsd:date or xsd:dateTime) of
+    a source document in the data; None when the sources state no date."""
+    env = os.environ if environ is None else environ
+    epoch = env.get(SOURCE_DATE_EPOCH, "").strip()
+    if epoch:
+        if not re.fullmatch(r"[0-9]{1,12}", epoch):
+            raise ConfigError(f"{SOURCE_DATE_EPOCH} must be a number of seconds since 1970-01-01 "
+                              f"(reproducible-builds.org), not {epoch!r}")
+        return datetime.fromtimestamp(int(epoch), UTC)
+    latest: date | datetime | None = None
+    for row in _rows(store, """
+        SELECT DISTINCT ?d WHERE {
+          ?source a/rdfs:subClassOf* cg:Source ; dcterms:modified|dcterms:issued|dcterms:date ?d
+          FILTER (DATATYPE(?d) IN (xsd:date, xsd:dateTime))
+        }"""):
+        term = row["d"]
+        assert isinstance(term, ox.Literal)
+        value = _as_datetime(term)
+        if value is not None and (latest is None or _as_utc(value) > _as_utc(latest)):
+            latest = value
+    return latest
+
+
+def _as_datetime(term: ox.Literal) -> date | datetime | None:
+    try:
+        if term.datatype == ox.NamedNode(str(XSD.date)):
+            return date.fromisoformat(term.value[:10])
+        parsed = datetime.fromisoformat(term.value.replace("Z", "+00:00"))
+    except ValueError:
+        return None  # an ill-typed literal is reported by validation, not dated here
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _as_utc(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def date_literal(value: date | datetime) -> Literal:
+    """``value`` as an xsd:dateTime (UTC, seconds) or xsd:date literal.
+
+    >>> str(date_literal(datetime(2024, 5, 14, 12, 0, 30, 5, tzinfo=UTC)))
+    '2024-05-14T12:00:30+00:00'
+    >>> date_literal(date(2017, 11, 9)).datatype == XSD.date
+    True
+    """
+    if isinstance(value, datetime):
+        text = value.astimezone(UTC).isoformat(timespec="seconds")
+        return Literal(text, datatype=XSD.dateTime)
+    return Literal(value.isoformat(), datatype=XSD.date)
+
+
+def last_modified(value: date | datetime) -> datetime:
+    """The HTTP Last-Modified time of a source date (midnight UTC for a date)."""
+    return _as_utc(value)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A licensed source the data derives from, as ``data/sources.ttl`` describes it."""
+
+    iri: str
+    title: str
+    description: str
+    license: str
+    url: str | None
+    credit: str | None
+
+
+def licensed_sources(store: ox.Store) -> list[SourceInfo]:
+    """Every source with a ``dcterms:license`` that some statement of the data (not only
+    another source) is derived from, sorted by IRI."""
+    out = []
+    for row in _rows(store, """
+        SELECT ?source (SAMPLE(?lic) AS ?license) (SAMPLE(?t) AS ?title) (SAMPLE(?note) AS ?description)
+               (SAMPLE(?u) AS ?url) (SAMPLE(?c) AS ?credit) WHERE {
+          ?source a/rdfs:subClassOf* cg:Source ; dcterms:license ?lic .
+          FILTER EXISTS { ?node prov:wasDerivedFrom ?source
+                          FILTER NOT EXISTS { ?node a/rdfs:subClassOf* cg:Source } }
+          OPTIONAL { ?source dcterms:title ?t }
+          OPTIONAL { ?source skos:editorialNote ?note FILTER (LANGMATCHES(LANG(?note), "en")) }
+          OPTIONAL { ?source schema:url ?u }
+          OPTIONAL { ?source schema:creditText ?c }
+        } GROUP BY ?source ORDER BY STR(?source)"""):
+        iri = str(row["source"].value)
+        title = str(row["title"].value) if row["title"] is not None else iri
+        out.append(SourceInfo(
+            iri=iri, title=title,
+            description=str(row["description"].value) if row["description"] is not None else title,
+            license=str(row["license"].value),
+            url=str(row["url"].value) if row["url"] is not None else None,
+            credit=str(row["credit"].value) if row["credit"] is not None else None))
+    return out
+
+
+def attribution(sources: list[SourceInfo]) -> str:
+    """The attribution text of the dataset: its authors and every credit its sources ask for.
+
+    >>> attribution([SourceInfo("s", "T", "D", "l", None, "GeoNames (geonames.org), CC BY 3.0")])
+    'citygraph contributors; with data from GeoNames (geonames.org), CC BY 3.0'
+    """
+    credits = sorted({s.credit for s in sources if s.credit})
+    return ATTRIBUTION + ("; with data from " + "; ".join(credits) if credits else "")
+
+
+def _modified(graph: Graph, subject: URIRef, modified: date | datetime | None) -> None:
+    if modified is not None:
+        graph.add((subject, DCTERMS.modified, date_literal(modified)))
+
+
+def _typed(graph: Graph, node: URIRef, cls: URIRef) -> URIRef:
+    """State the range class of an IRI value (DCAT-AP 3.0.1's range shapes check it)."""
+    graph.add((node, RDF.type, cls))
+    return node
 
 
 def _texts(graph: Graph, subject: URIRef, predicate: URIRef, de: str, en: str) -> None:
@@ -227,15 +366,48 @@ def _agents(graph: Graph, iris: Iris) -> None:
     graph.add((iris.contact, VCARD.hasURL, iris.homepage))
 
 
+def _range_classes(graph: Graph, iris: Iris) -> None:
+    """The classes DCAT-AP 3.0.1 wants the catalog's IRI values to have (the ranges of
+    dcterms:language, dcterms:license, foaf:homepage, … — true by RDFS, stated for validators)."""
+    _typed(graph, iris.homepage, FOAF.Document)
+    _typed(graph, iris.endpoint, RDFS.Resource)
+    _typed(graph, LICENSE, DCTERMS.LicenseDocument)
+    _typed(graph, DORTMUND, DCTERMS.Location)
+    _typed(graph, ACCESS_RIGHT.PUBLIC, DCTERMS.RightsStatement)
+    _typed(graph, SPARQL_PROTOCOL, DCTERMS.Standard)
+    for language in (LANGUAGE.DEU, LANGUAGE.ENG):
+        _typed(graph, language, DCTERMS.LinguisticSystem)
+
+
+def _sources(graph: Graph, dataset: URIRef, sources: list[SourceInfo]) -> None:
+    """Each licensed source as what ``dataset`` ``prov:wasDerivedFrom``, with its title, licence,
+    landing page and the attribution it asks for (``cc:attributionName``). Not ``dcterms:source``:
+    DCAT-AP wants its value to be a dcat:Dataset, which DCAT-AP.de requires to have a publisher,
+    and the data states none for these sources."""
+    for source in sources:
+        node = URIRef(source.iri)
+        graph.add((dataset, PROV.wasDerivedFrom, node))
+        graph.add((node, DCTERMS.title, Literal(source.title, lang="en")))
+        graph.add((node, DCTERMS.description, Literal(source.description, lang="en")))
+        graph.add((node, DCTERMS.license,
+                   _typed(graph, URIRef(source.license), DCTERMS.LicenseDocument)))
+        if source.url is not None:
+            graph.add((node, DCAT.landingPage, _typed(graph, URIRef(source.url), FOAF.Document)))
+        if source.credit:
+            graph.add((node, CC.attributionName, Literal(source.credit)))
+
+
 def catalog_graph(manifest: Manifest, settings: Settings, source: Source | None = None) -> Graph:
     """The DCAT-AP.de 3.0 catalog of a build: catalog, dataset, one distribution per dump and
     the SPARQL endpoint as a data service (``source``: the build's store or dataset file,
     default the dataset file in ``settings.dist_dir``)."""
     store = open_source(source if source is not None else settings.dist_dir)
     iris = Iris(settings.base_iri)
-    modified = _modified(manifest)
+    modified = source_date(store)
+    sources = licensed_sources(store)
     g = _new_graph()
     _agents(g, iris)
+    _range_classes(g, iris)
 
     g.add((iris.catalog, RDF.type, DCAT.Catalog))
     _texts(g, iris.catalog, DCTERMS.title, "citygraph – Katalog", "citygraph catalog")
@@ -251,7 +423,7 @@ def catalog_graph(manifest: Manifest, settings: Settings, source: Source | None 
     g.add((iris.catalog, DCTERMS.language, LANGUAGE.DEU))
     g.add((iris.catalog, DCTERMS.language, LANGUAGE.ENG))
     g.add((iris.catalog, DCTERMS.license, LICENSE))
-    g.add((iris.catalog, DCTERMS.modified, modified))
+    _modified(g, iris.catalog, modified)
     g.add((iris.catalog, DCTERMS.spatial, DORTMUND))
     g.add((iris.catalog, DCAT.themeTaxonomy, URIRef(str(DATA_THEME).rstrip("/"))))
     g.add((iris.catalog, DCAT.dataset, iris.dataset))
@@ -279,7 +451,10 @@ def catalog_graph(manifest: Manifest, settings: Settings, source: Source | None 
     g.add((ds, DCTERMS.license, LICENSE))
     g.add((ds, DCTERMS.accessRights, ACCESS_RIGHT.PUBLIC))
     g.add((ds, DCTERMS.spatial, DORTMUND))
-    g.add((ds, DCTERMS.modified, modified))
+    _modified(g, ds, modified)
+    g.add((ds, DCTERMS.conformsTo, _typed(g, iris.shapes, DCTERMS.Standard)))
+    g.add((iris.shapes, DCTERMS.title, Literal("citygraph SHACL shapes", lang="en")))
+    _sources(g, ds, sources)
     g.add((ds, DCTERMS.language, LANGUAGE.DEU))
     g.add((ds, DCTERMS.language, LANGUAGE.ENG))
     for theme in ("GOVE", "SOCI"):
@@ -310,8 +485,9 @@ def catalog_graph(manifest: Manifest, settings: Settings, source: Source | None 
                f"The whole dataset as one file ({fmt.media_type}).")
         g.add((dist, DCAT.accessURL, iris.dump(name)))
         g.add((dist, DCAT.downloadURL, iris.dump(name)))
-        g.add((dist, DCTERMS.format, FILE_TYPE[code]))
-        g.add((dist, DCAT.mediaType, URIRef(IANA_MEDIA_TYPES + fmt.media_type)))
+        g.add((dist, DCTERMS.format, _typed(g, FILE_TYPE[code], DCTERMS.MediaTypeOrExtent)))
+        g.add((dist, DCAT.mediaType,
+               _typed(g, URIRef(IANA_MEDIA_TYPES + fmt.media_type), DCTERMS.MediaType)))
         g.add((dist, DCAT.byteSize, Literal(int(info["bytes"]), datatype=XSD.nonNegativeInteger)))
         checksum = URIRef(f"{dist}#sha256")
         g.add((dist, SPDX.checksum, checksum))
@@ -319,8 +495,8 @@ def catalog_graph(manifest: Manifest, settings: Settings, source: Source | None 
         g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
         g.add((checksum, SPDX.checksumValue, Literal(info["sha256"], datatype=XSD.hexBinary)))
         g.add((dist, DCTERMS.license, LICENSE))
-        g.add((dist, DCATDE.licenseAttributionByText, Literal(ATTRIBUTION)))
-        g.add((dist, DCTERMS.modified, modified))
+        g.add((dist, DCATDE.licenseAttributionByText, Literal(attribution(sources))))
+        _modified(g, dist, modified)
 
     svc = iris.service
     g.add((svc, RDF.type, DCAT.DataService))
@@ -421,6 +597,7 @@ def void_graph(manifest: Manifest, settings: Settings, source: Source | None = N
     and the linkset to Wikidata (``source``: the build's store or dataset file)."""
     store = open_source(source if source is not None else settings.dist_dir)
     counts = void_counts(store, settings.base_iri)
+    sources = licensed_sources(store)
     iris = Iris(settings.base_iri)
     ds = iris.dataset
     g = _new_graph()
@@ -437,8 +614,19 @@ def void_graph(manifest: Manifest, settings: Settings, source: Source | None = N
     g.add((iris.publisher, RDF.type, FOAF.Agent))
     g.add((iris.publisher, FOAF.name, Literal("citygraph contributors")))
     g.add((ds, DCTERMS.license, LICENSE))
-    g.add((ds, DCTERMS.modified, _modified(manifest)))
+    g.add((ds, CC.attributionName, Literal(attribution(sources))))
+    _modified(g, ds, source_date(store))
     g.add((ds, FOAF.homepage, iris.homepage))
+    g.add((ds, DCTERMS.conformsTo, iris.shapes))
+    for used in sources:
+        node = URIRef(used.iri)
+        g.add((ds, DCTERMS.source, node))
+        g.add((node, DCTERMS.title, Literal(used.title, lang="en")))
+        g.add((node, DCTERMS.license, URIRef(used.license)))
+        if used.url is not None:
+            g.add((node, FOAF.homepage, URIRef(used.url)))
+        if used.credit:
+            g.add((node, CC.attributionName, Literal(used.credit)))
     g.add((ds, VOID.sparqlEndpoint, iris.endpoint))
     g.add((ds, VOID.uriSpace, Literal(instance_namespace(settings.base_iri))))
     root = instance_namespace(settings.base_iri) + "city/dortmund"
