@@ -6,19 +6,21 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import warnings
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from rdflib import Graph, Literal
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCAT, RDF, VOID
+from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
+from werkzeug.http import http_date
 
 from citygraph.catalog import CATALOG_FILE, VOID_FILE, Iris
 from citygraph.config import Settings
 from citygraph.formats import GRAPH_FORMATS
 from citygraph.pipeline import BuildResult
-from citygraph.web.catalog import DOCUMENTS, load_document
+from citygraph.web.catalog import DOCUMENTS, load_document, modified_time
 from citygraph.web.context import AppContext
 
 #: Format name → rdflib parser name.
@@ -198,3 +200,51 @@ def test_old_build_without_files_gets_them_computed(app_context: AppContext, bui
         graph = load_document(old_ctx, DOCUMENTS[name]).graph
         assert isomorphic(graph, expected(built, route))
     assert (None, RDF.type, DCAT.Catalog) in load_document(old_ctx, DOCUMENTS["catalog"]).graph
+
+
+def source_time(built: BuildResult, settings: Settings) -> datetime:
+    """The dataset's dcterms:modified in the written catalog, as an aware UTC datetime."""
+    value = expected(built, "/catalog").value(Iris(settings.base_iri).dataset, DCTERMS.modified)
+    assert isinstance(value, Literal) and value.datatype == XSD.date, value
+    day = date.fromisoformat(str(value))
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
+@pytest.mark.parametrize("accept", ["text/turtle", "application/ld+json", BROWSER])
+def test_last_modified_is_the_source_date(client: FlaskClient, built: BuildResult,
+                                          settings: Settings, route: str, accept: str) -> None:
+    response = client.get(route, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["Last-Modified"] == http_date(source_time(built, settings))
+    assert response.last_modified == source_time(built, settings)
+    assert built.manifest.built[:10] not in response.headers["Last-Modified"]
+    assert client.head(route, headers={"Accept": accept}).headers["Last-Modified"] == \
+        response.headers["Last-Modified"]
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_if_modified_since_is_honoured(client: FlaskClient, built: BuildResult,
+                                       settings: Settings, route: str) -> None:
+    modified = source_time(built, settings)
+    for since in (modified, modified + timedelta(days=400)):
+        response = client.get(route, headers={"If-Modified-Since": http_date(since)})
+        assert response.status_code == 304, since
+        assert response.get_data() == b""
+    older = client.get(route, headers={"If-Modified-Since": http_date(modified - timedelta(seconds=1))})
+    assert older.status_code == 200 and older.get_data()
+    garbage = client.get(route, headers={"If-Modified-Since": "not a date"})
+    assert garbage.status_code == 200 and garbage.get_data()
+    # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2): another tag means a full answer.
+    mismatch = client.get(route, headers={"If-Modified-Since": http_date(modified),
+                                          "If-None-Match": '"some-other-version"'})
+    assert mismatch.status_code == 200
+
+
+def test_a_document_without_a_date_has_no_last_modified(settings: Settings) -> None:
+    graph = Graph()
+    assert modified_time(graph, Iris(settings.base_iri).dataset) is None
+    graph.add((Iris(settings.base_iri).dataset, DCTERMS.modified,
+               Literal("2023-11-14T22:13:20+00:00", datatype=XSD.dateTime)))
+    assert modified_time(graph, Iris(settings.base_iri).dataset) == \
+        datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)

@@ -5,12 +5,16 @@ Both documents are made at build time (``dist/catalog.ttl``, ``dist/void.ttl``, 
 file once. Each is served in Turtle (the default), N-Triples, JSON-LD or RDF/XML by ``Accept``,
 ``?format=`` or a URL twin (``/catalog.ttl`` …), and as an HTML summary for browsers. The IRIs
 the catalog mints (``/dataset/…``, ``/service/…``) redirect (303) to the document describing them.
+
+Both answer with ``Last-Modified``: the dataset's ``dcterms:modified``, the date of the sources
+(never the build time), and honour ``If-Modified-Since`` with 304 as well as ``If-None-Match``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import pyoxigraph as ox
@@ -25,6 +29,7 @@ from ..catalog import (
     VOID_FILE,
     Iris,
     catalog_graph,
+    last_modified,
     void_graph,
 )
 from ..config import Settings
@@ -40,7 +45,7 @@ from ..formats import (
 )
 from ..publish import Manifest
 from ..terms import graph_triples
-from .common import cached, negotiated
+from .common import cached
 from .context import AppContext, ctx
 
 bp = Blueprint("catalog", __name__)
@@ -73,6 +78,7 @@ class Loaded:
     graph: Graph
     triples: tuple[ox.Triple, ...]
     prefixes: Mapping[str, str]
+    modified: datetime | None
 
 
 _CACHE: dict[tuple[str, str, str], Loaded] = {}
@@ -91,8 +97,18 @@ def load_document(app_ctx: AppContext, doc: Document) -> Loaded:
         # Sorted by subject, so the writers group each resource's statements together.
         triples = sorted(graph_triples(graph),
                          key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-        cache[key] = Loaded(graph, tuple(triples), used_prefixes(graph))
+        modified = modified_time(graph, Iris(app_ctx.settings.base_iri).dataset)
+        cache[key] = Loaded(graph, tuple(triples), used_prefixes(graph), modified)
     return cache[key]
+
+
+def modified_time(graph: Graph, dataset: URIRef) -> datetime | None:
+    """The dataset's ``dcterms:modified`` as an HTTP time (UTC), or None if it states none."""
+    value = graph.value(dataset, DCTERMS.modified)
+    python = value.toPython() if isinstance(value, Literal) else None
+    if isinstance(python, date):  # a datetime is a date too
+        return last_modified(python)
+    return None
 
 
 def used_prefixes(graph: Graph) -> dict[str, str]:
@@ -132,9 +148,13 @@ def serve(doc: Document, extension: str | None = None) -> Response:
     loaded = load_document(app_ctx, doc)
     if fmt is HTML:
         html = render_template(doc.template, **summary(loaded.graph, app_ctx))
-        return cached(Response(html, content_type=HTML.content_type), "html")
-    answer = serialize_triples(loaded.triples, fmt, prefixes=loaded.prefixes)
-    return negotiated(answer.body, fmt)
+        response = Response(html, content_type=HTML.content_type)
+    else:
+        answer = serialize_triples(loaded.triples, fmt, prefixes=loaded.prefixes)
+        response = Response(answer.body, content_type=fmt.content_type)
+    if loaded.modified is not None:
+        response.last_modified = loaded.modified
+    return cached(response, "html" if fmt is HTML else fmt.name)
 
 
 @bp.get("/catalog")
