@@ -291,19 +291,21 @@ class SourceInfo:
     iri: str
     title: str
     description: str
-    license: str
+    licenses: tuple[str, ...]
     url: str | None
     credit: str | None
 
 
 def licensed_sources(store: ox.Store) -> list[SourceInfo]:
     """Every source with a ``dcterms:license`` that some statement of the data (not only
-    another source) is derived from, sorted by IRI."""
+    another source) is derived from, sorted by IRI (one value of each text: the least)."""
     out = []
     for row in _rows(store, """
-        SELECT ?source (SAMPLE(?lic) AS ?license) (SAMPLE(?t) AS ?title) (SAMPLE(?note) AS ?description)
-               (SAMPLE(?u) AS ?url) (SAMPLE(?c) AS ?credit) WHERE {
+        SELECT ?source (GROUP_CONCAT(DISTINCT STR(?lic); SEPARATOR=" ") AS ?licenses)
+               (MIN(STR(?t)) AS ?title) (MIN(STR(?note)) AS ?description) (MIN(STR(?u)) AS ?url)
+               (MIN(STR(?c)) AS ?credit) WHERE {
           ?source a/rdfs:subClassOf* cg:Source ; dcterms:license ?lic .
+          FILTER (isIRI(?lic))
           FILTER EXISTS { ?node prov:wasDerivedFrom ?source
                           FILTER NOT EXISTS { ?node a/rdfs:subClassOf* cg:Source } }
           OPTIONAL { ?source dcterms:title ?t }
@@ -312,20 +314,22 @@ def licensed_sources(store: ox.Store) -> list[SourceInfo]:
           OPTIONAL { ?source schema:creditText ?c }
         } GROUP BY ?source ORDER BY STR(?source)"""):
         iri = str(row["source"].value)
-        title = str(row["title"].value) if row["title"] is not None else iri
+        title = _value(row["title"]) or iri
         out.append(SourceInfo(
-            iri=iri, title=title,
-            description=str(row["description"].value) if row["description"] is not None else title,
-            license=str(row["license"].value),
-            url=str(row["url"].value) if row["url"] is not None else None,
-            credit=str(row["credit"].value) if row["credit"] is not None else None))
+            iri=iri, title=title, description=_value(row["description"]) or title,
+            licenses=tuple(sorted(str(row["licenses"].value).split())),
+            url=_value(row["url"]), credit=_value(row["credit"])))
     return out
+
+
+def _value(term: object) -> str | None:
+    return str(term.value) if isinstance(term, ox.Literal) else None
 
 
 def attribution(sources: list[SourceInfo]) -> str:
     """The attribution text of the dataset: its authors and every credit its sources ask for.
 
-    >>> attribution([SourceInfo("s", "T", "D", "l", None, "GeoNames (geonames.org), CC BY 3.0")])
+    >>> attribution([SourceInfo("s", "T", "D", ("l",), None, "GeoNames (geonames.org), CC BY 3.0")])
     'citygraph contributors; with data from GeoNames (geonames.org), CC BY 3.0'
     """
     credits = sorted({s.credit for s in sources if s.credit})
@@ -389,8 +393,8 @@ def _sources(graph: Graph, dataset: URIRef, sources: list[SourceInfo]) -> None:
         graph.add((dataset, PROV.wasDerivedFrom, node))
         graph.add((node, DCTERMS.title, Literal(source.title, lang="en")))
         graph.add((node, DCTERMS.description, Literal(source.description, lang="en")))
-        graph.add((node, DCTERMS.license,
-                   _typed(graph, URIRef(source.license), DCTERMS.LicenseDocument)))
+        for license_ in source.licenses:
+            graph.add((node, DCTERMS.license, _typed(graph, URIRef(license_), DCTERMS.LicenseDocument)))
         if source.url is not None:
             graph.add((node, DCAT.landingPage, _typed(graph, URIRef(source.url), FOAF.Document)))
         if source.credit:
@@ -622,7 +626,8 @@ def void_graph(manifest: Manifest, settings: Settings, source: Source | None = N
         node = URIRef(used.iri)
         g.add((ds, DCTERMS.source, node))
         g.add((node, DCTERMS.title, Literal(used.title, lang="en")))
-        g.add((node, DCTERMS.license, URIRef(used.license)))
+        for license_ in used.licenses:
+            g.add((node, DCTERMS.license, URIRef(license_)))
         if used.url is not None:
             g.add((node, FOAF.homepage, URIRef(used.url)))
         if used.credit:
