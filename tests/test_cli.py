@@ -417,3 +417,44 @@ def test_validate_real_data_conforms(real_data_validation: Background | None) ->
     code, out, err = real_data_validation.wait()
     assert code == 0, out + err
     assert out.startswith("Conforms: 0 violation(s)") and "Traceback" not in err
+
+
+def readme_commands(repo: Path) -> dict[str, str]:
+    """The README's set-up commands on its first screen: number → command (lines joined)."""
+    first_screen = (repo / "README.md").read_text(encoding="utf-8").splitlines()[:40]
+    block = first_screen[first_screen.index("```sh") + 1:]
+    block = block[:block.index("```")]
+    commands: dict[str, str] = {}
+    number = ""
+    for line in block:
+        if line.startswith("# "):
+            number = line.split(".")[0][2:]
+            commands[number] = ""
+        elif line.strip():
+            commands[number] += line.rstrip("\\").strip() + " "
+    return {k: v.strip() for k, v in commands.items()}
+
+
+def test_the_readme_has_two_set_up_commands_that_do_not_fight(repo: Path) -> None:
+    """Serve and tests: apt-get update before installing, a venv each (ignored by git), --port;
+    .ci/run runs the second one as written."""
+    commands = readme_commands(repo)
+    assert list(commands) == ["1", "2"]
+    serve, tests = commands["1"], commands["2"]
+    for command in (serve, tests):
+        assert command.index("apt-get update") < command.index("apt-get install -y python3-venv")
+    assert "chromium" in tests.split("&&")[1] and "apt-get install" in tests.split("&&")[1]
+    venvs = [re.search(r"python3 -m venv (\S+) && \. (\S+)/bin/activate", c) for c in commands.values()]
+    assert all(v is not None and v.group(1) == v.group(2) for v in venvs)
+    serve_venv, test_venv = (v.group(1) for v in venvs if v is not None)
+    assert serve_venv != test_venv
+    ignored = (repo / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert {f"{serve_venv}/", f"{test_venv}/"} <= set(ignored) and "/dist" in ignored
+    assert serve.endswith("pip install . && citygraph serve --port 8000")
+    assert tests.endswith("pip install '.[test]' && python -m pytest")
+    script = (repo / ".ci" / "run").read_text(encoding="utf-8")
+    extract = next(line for line in script.splitlines() if line.startswith("command="))
+    proc = subprocess.run(["bash", "-c", f"{extract}; printf %s \"$command\""], cwd=repo,
+                          capture_output=True, text=True, check=True)
+    assert " ".join(proc.stdout.replace("\\\n", " ").split()) == tests
+    assert 'eval "$command"' in script

@@ -348,13 +348,6 @@ def build_link(dist: Path) -> Path:
     raise ConfigError(f"the build directory {dist}: too many levels of symbolic links")
 
 
-def live_build(dist: Path) -> Path | None:
-    """The directory holding the build that ``dist`` stands for (None when there is none)."""
-    link = build_link(dist)
-    target = link.resolve()
-    return target if (target / MANIFEST_FILE).is_file() else None
-
-
 def remove_leftovers(link: Path) -> list[str]:
     """Remove what builds beside the link ``link`` left behind; return the names removed.
 
