@@ -247,14 +247,14 @@ def read_query(arg: str, root: Path) -> tuple[str, NamedQuery | None]:
             return named.text, named
         return path.read_text(encoding="utf-8"), None
     directory = root / "queries"
-    if _QUERY_NAME.fullmatch(arg) and path.suffix not in (".rq", ".sparql"):
+    if len(arg) <= 255 and _QUERY_NAME.fullmatch(arg) and path.suffix not in (".rq", ".sparql"):
         if _is_file(directory / f"{arg}.rq"):
             named = load_query(directory / f"{arg}.rq")
             return named.text, named
         known = ", ".join(sorted(q.stem for q in directory.glob("*.rq"))) or "none"
         raise NotFound(f"no query file {arg!r} and no query named {arg!r} in {directory} "
                        f"(named queries: {known})")
-    if looks_like_path and " " not in arg and path.suffix in (".rq", ".sparql"):
+    if looks_like_path and path.suffix in (".rq", ".sparql"):
         raise MissingPathError(path, "query file")
     return arg, None
 
