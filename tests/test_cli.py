@@ -276,10 +276,139 @@ def test_installed_command_runs_in_the_repository_root(repo: Path, built: BuildR
 
 
 def test_query_builds_first_when_there_is_no_build(small_project: Path) -> None:
+    """It says so on standard error (standard output is the answer's), with the summary."""
     assert not (small_project / "dist").exists()
     code, out, err = run("query", "--root", str(small_project), f"ASK {{ <{DORTMUND}> a cg:City }}")
-    assert (code, out, err) == (0, "true\n", "")
+    assert (code, out) == (0, "true\n")
+    lines = err.splitlines()
+    assert lines[0] == f"building {small_project / 'dist'} first (no build yet) …"
+    assert lines[1].startswith(f"built {small_project / 'dist'} (version ") and "triples" in lines[1]
     assert (small_project / "dist" / "manifest.json").is_file()
+    code, out, err = run("query", "--root", str(small_project), f"ASK {{ <{DORTMUND}> a cg:City }}")
+    assert (code, out, err) == (0, "true\n", "")  # fresh now: nothing built, nothing said
+
+
+def long_twins_query(length: int) -> str:
+    """TWINS_QUERY on one line, made ``length`` characters long by a filter that keeps every
+    twin (a list of IRIs no twin has)."""
+    head = f"SELECT ?twin WHERE {{ <{DORTMUND}> cg:twinnedWith ?twin FILTER(?twin NOT IN ("
+    tail = ")) } ORDER BY ?twin"
+    iris = []
+    n = 0
+    while len(head) + len(", ".join(iris)) + len(tail) < length:
+        iris.append(f"<http://example.org/not-a-twin/{n}>")
+        n += 1
+    return head + ", ".join(iris) + tail
+
+
+@pytest.mark.parametrize("length", [300, 5000, 200_000])
+def test_a_one_line_query_of_any_length_runs(settings: Settings, built: BuildResult,
+                                             length: int) -> None:
+    """Longer than a file name may be (255 bytes), than a path (4096), or than both by far."""
+    text = long_twins_query(length)
+    assert "\n" not in text and len(text) >= length
+    code, out, err = run("query", *where(settings), "--format", "csv", text)
+    assert code == 0, err
+    _, short, _ = run("query", *where(settings), "--format", "csv", TWINS_QUERY)
+    assert out == short
+    no_slash = 'ASK { FILTER("' + "x" * length + '" != "") }'  # one long path component
+    assert run("query", *where(settings), no_slash)[:2] == (0, "true\n")
+
+
+def test_a_named_query_runs_by_name_with_params(settings: Settings, built: BuildResult) -> None:
+    amiens = DORTMUND.replace("dortmund", "amiens")
+    code, out, err = run("query", *where(settings), "partners-of-city", "--format", "csv",
+                         "--param", f"city={amiens}", "--param", "lang=de")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows and {r["city"] for r in rows} == {amiens} and DORTMUND in {r["partner"] for r in rows}
+    assert {r["lang"] for r in rows} == {"de"}
+    by_path = settings.root / "queries" / "partners-of-city.rq"
+    _, same, _ = run("query", *where(settings), str(by_path), "--format", "csv",
+                     "--param", f"city={amiens}", "--param", "lang=de")
+    assert same == out
+    _, default, _ = run("query", *where(settings), "partners-of-city", "--format", "csv")
+    assert {r["city"] for r in csv.DictReader(io.StringIO(default))} == {DORTMUND}  # the default
+
+
+def test_named_query_errors_are_clear(settings: Settings, built: BuildResult) -> None:
+    code, out, err = run("query", *where(settings), "partners-of-nowhere")
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "no query named 'partners-of-nowhere'" in err and "partners-of-city" in err
+    code, _, err = run("query", *where(settings), "partners-of-city", "--param", "town=x")
+    assert code == 2 and "'town'" in err and "city" in err  # names the known parameters
+    code, _, err = run("query", *where(settings), "partners-of-city", "--param", "city=not an iri")
+    assert code == 2 and "'city'" in err
+    code, _, err = run("query", *where(settings), TWINS_QUERY, "--param", "city=x")
+    assert code == 2 and "--param needs a named query" in err
+
+
+def test_each_command_lists_the_settings_it_reads(capsys: pytest.CaptureFixture[str]) -> None:
+    from citygraph.cli import READS, settings_read
+    from citygraph.config import SETTINGS
+
+    for command in READS:
+        assert run(command, "--help")[0] == 0
+        text = capsys.readouterr().out
+        listed = text.split("settings it reads", 1)[1]
+        for setting in settings_read(command):
+            line = next(x for x in listed.splitlines() if x.split()[:1] == [setting.env])
+            assert setting.help.split()[0] in line, (command, setting.name)
+            if setting.default is not None:
+                assert f"(default: {setting.default})" in line, (command, setting.name)
+        others = {s.env for s in SETTINGS} - {s.env for s in settings_read(command)}
+        assert not any(env in listed.split() for env in others), command
+    assert {s.name for s in settings_read("serve")} == {s.name for s in SETTINGS}
+    assert {s.name for s in settings_read("build")} == {"root", "base_iri", "dist"}
+
+
+def test_a_setting_the_command_does_not_read_is_warned_about(small_project: Path) -> None:
+    code, _, err = run("validate", "--root", str(small_project), "--setting", "port=9999")
+    assert code == 0
+    assert "warning: --setting port: this command does not read it" in err
+
+
+def test_serve_says_it_builds_first_and_prints_the_summary(small_project: Path) -> None:
+    """On a project without a build, serve says it builds (before the build), prints the
+    build's summary, then the serving line; it answers; Ctrl-C ends it."""
+    import signal
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen([CITYGRAPH, "serve", "--root", str(small_project), "--port",
+                                str(port), "--setting", "query_workers=1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline().decode()
+        assert first == f"building {small_project / 'dist'} first (no build yet) …\n"
+        summary = process.stdout.readline().decode()
+        assert re.match(rf"built {re.escape(str(small_project / 'dist'))} \(version [0-9a-f]{{16}}\): "
+                        r"\d+ triples in \d+ named graphs; 0 violation\(s\), \d+ warning\(s\), "
+                        r"\d+ info\(s\)$", summary.strip()), summary
+        times = process.stdout.readline().decode()
+        assert re.match(r"^  load \d+\.\d\ds, infer .*, publish \d+\.\d\ds; \d+\.\ds in all$",
+                        times.rstrip("\n")), times
+        banner = process.stdout.readline().decode()
+        assert banner.startswith("citygraph serving") and f":{port}/" in banner
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D",
+                                    timeout=60) as response:
+            assert response.status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(5)
+            for stream in (process.stdout, process.stderr):
+                if stream:
+                    stream.close()
 
 
 # Last in the module: its command has been running beside the tests above.
@@ -288,3 +417,44 @@ def test_validate_real_data_conforms(real_data_validation: Background | None) ->
     code, out, err = real_data_validation.wait()
     assert code == 0, out + err
     assert out.startswith("Conforms: 0 violation(s)") and "Traceback" not in err
+
+
+def readme_commands(repo: Path) -> dict[str, str]:
+    """The README's set-up commands on its first screen: number → command (lines joined)."""
+    first_screen = (repo / "README.md").read_text(encoding="utf-8").splitlines()[:40]
+    block = first_screen[first_screen.index("```sh") + 1:]
+    block = block[:block.index("```")]
+    commands: dict[str, str] = {}
+    number = ""
+    for line in block:
+        if line.startswith("# "):
+            number = line.split(".")[0][2:]
+            commands[number] = ""
+        elif line.strip():
+            commands[number] += line.rstrip("\\").strip() + " "
+    return {k: v.strip() for k, v in commands.items()}
+
+
+def test_the_readme_has_two_set_up_commands_that_do_not_fight(repo: Path) -> None:
+    """Serve and tests: apt-get update before installing, a venv each (ignored by git), --port;
+    .ci/run runs the second one as written."""
+    commands = readme_commands(repo)
+    assert list(commands) == ["1", "2"]
+    serve, tests = commands["1"], commands["2"]
+    for command in (serve, tests):
+        assert command.index("apt-get update") < command.index("apt-get install -y python3-venv")
+    assert "chromium" in tests.split("&&")[1] and "apt-get install" in tests.split("&&")[1]
+    venvs = [re.search(r"python3 -m venv (\S+) && \. (\S+)/bin/activate", c) for c in commands.values()]
+    assert all(v is not None and v.group(1) == v.group(2) for v in venvs)
+    serve_venv, test_venv = (v.group(1) for v in venvs if v is not None)
+    assert serve_venv != test_venv
+    ignored = (repo / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert {f"{serve_venv}/", f"{test_venv}/"} <= set(ignored) and "/dist" in ignored
+    assert serve.endswith("pip install . && citygraph serve --port 8000")
+    assert tests.endswith("pip install '.[test]' && python -m pytest")
+    script = (repo / ".ci" / "run").read_text(encoding="utf-8")
+    extract = next(line for line in script.splitlines() if line.startswith("command="))
+    proc = subprocess.run(["bash", "-c", f"{extract}; printf %s \"$command\""], cwd=repo,
+                          capture_output=True, text=True, check=True)
+    assert " ".join(proc.stdout.replace("\\\n", " ").split()) == tests
+    assert 'eval "$command"' in script

@@ -12,6 +12,7 @@ from citygraph.errors import (
     CitygraphError,
     DataSyntaxError,
     MissingPathError,
+    PublishError,
 )
 
 STATUS = {
@@ -19,6 +20,7 @@ STATUS = {
     "BuildNotFound": 503, "BadRequest": 400, "QuerySyntaxError": 400, "BadParameter": 400,
     "UpdateForbidden": 403, "ServiceForbidden": 403, "RemoteServiceError": 502, "NotFound": 404,
     "NotAcceptable": 406, "QueryTooLarge": 413, "QueryTooExpensive": 503, "QueryTimeout": 503,
+    "PublishError": 500,
 }
 
 
@@ -45,3 +47,6 @@ def test_messages_say_what_a_user_needs() -> None:
     assert str(MissingPathError("data/nope", "directory")) == "directory not found: data/nope"
     error = BadParameter("city", "is required")
     assert str(error) == "parameter 'city': is required" and error.name == "city"
+    assert str(PublishError("dist/.dist-tmp-x/citygraph.nq", "No space left on device", "dist")) == \
+        ("cannot write the build: dist/.dist-tmp-x/citygraph.nq: No space left on device; "
+         "the previous build in dist is unchanged")

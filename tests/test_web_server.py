@@ -31,7 +31,8 @@ def test_serve_runs_waitress_and_says_where(settings: Settings, built: BuildResu
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         assert process.stdout is not None
-        banner = process.stdout.readline().decode()
+        summary, banner = process.stdout.readline().decode(), process.stdout.readline().decode()
+        assert summary.startswith(f"build {settings.dist_dir} (version ") and "triples" in summary
         assert banner.startswith("citygraph serving") and f"http://127.0.0.1:{port}/" in banner
         deadline = time.monotonic() + 60
         while True:

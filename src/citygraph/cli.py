@@ -7,15 +7,17 @@ Every command works on a project directory holding ontology/, data/, shapes/ and
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import pyoxigraph as ox
 
 from . import __version__
-from .config import SETTINGS, Settings
+from .config import SETTINGS, Setting, Settings
 from .errors import (
     EXIT_ERROR,
     EXIT_NOT_CONFORMING,
@@ -24,7 +26,11 @@ from .errors import (
     CitygraphError,
     ConfigError,
     MissingPathError,
+    NotFound,
 )
+
+if TYPE_CHECKING:
+    from .queries import NamedQuery
 
 EXIT_CODES = f"""exit codes:
   {EXIT_OK}  success (for validate: the data conforms)
@@ -32,10 +38,38 @@ EXIT_CODES = f"""exit codes:
   {EXIT_ERROR}  bad input or error (syntax error, missing path, malformed query, …)
 """
 
-ENVIRONMENT = "settings (--setting NAME=VALUE, or the environment variable):\n" + "\n".join(
-    f"  {s.env:<28} {s.help}" + ("" if s.default is None else f" (default: {s.default})")
-    for s in SETTINGS
-) + "\n"
+#: The settings each command reads (None: every setting; ``serve`` builds, runs the app and its
+#: query workers). Its ``--help`` lists them; ``--setting`` of another one is warned about.
+READS: dict[str, tuple[str, ...] | None] = {
+    "build": ("root", "base_iri", "dist"),
+    "validate": ("root", "base_iri"),
+    "query": ("root", "base_iri", "dist", "service_allowlist"),
+    "serve": None,
+}
+
+
+def settings_read(command: str | None) -> tuple[Setting, ...]:
+    """The declared settings ``command`` reads (every setting for None or ``serve``)."""
+    names = READS.get(command) if command is not None else None
+    return SETTINGS if names is None else tuple(s for s in SETTINGS if s.name in names)
+
+
+def settings_help(settings: Sequence[Setting], title: str) -> str:
+    """The help text listing ``settings``: environment variable, what it does, default."""
+    return f"{title} (--setting NAME=VALUE, or the environment variable CITYGRAPH_NAME):\n" + \
+        "\n".join(f"  {s.env:<28} {s.help}" + ("" if s.default is None else f" (default: {s.default})")
+                  for s in settings) + "\n"
+
+
+ENVIRONMENT = settings_help(SETTINGS, "settings")
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, 88)
+
+
+def _epilog(command: str) -> str:
+    return EXIT_CODES + "\n" + settings_help(settings_read(command), "settings it reads")
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -46,17 +80,18 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dist", type=Path, default=None,
                         help="build output directory (default: ROOT/dist)")
     parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
-                        help="any setting listed below, e.g. --setting query_timeout=30 "
-                             "(repeatable; overrides its environment variable)")
+                        help="a setting listed below, NAME being its variable's name in lower "
+                             "case without CITYGRAPH_, e.g. --setting base_iri=http://example.org/"
+                             " (repeatable; overrides the environment variable)")
 
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``citygraph`` command."""
     parser = argparse.ArgumentParser(
         prog="citygraph",
-        description="Build, validate, query and serve the citygraph knowledge graph of cities' "
-                    "international relations.",
-        epilog=EXIT_CODES + ENVIRONMENT,
+        description=_wrap("Build, validate, query and serve the citygraph knowledge graph of cities' "
+                    "international relations."),
+        epilog=EXIT_CODES + "\n" + ENVIRONMENT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"citygraph {__version__}")
@@ -64,16 +99,17 @@ def make_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser(
         "build", help="load → infer → validate → publish into dist/",
-        description="Load every source file into its own named graph, add the OWL 2 RL closure "
+        description=_wrap("Load every source file into its own named graph, add the OWL 2 RL closure "
                     "(own named graph), validate with SHACL and write dist/ (dataset, dumps, "
-                    "manifest). A failed build leaves the previous dist/ untouched.",
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                    "manifest). A failed build leaves the previous dist/ untouched."),
+        epilog=_epilog("build"),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common(build)
     build.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
 
     validate = sub.add_parser(
         "validate", help="validate data files against the project's ontology and shapes",
-        description="Validate data with the project's ontology (OWL 2 RL closure and rules) and "
+        description=_wrap("Validate data with the project's ontology (OWL 2 RL closure and rules) and "
                     "shapes; print a report grouped by focus node (within a node: violations, "
                     "warnings, infos, then by path). Without PATH, all of ROOT/data is validated "
                     "and every result reported. With PATHs, the given files are validated "
@@ -81,8 +117,9 @@ def make_parser() -> argparse.ArgumentParser:
                     "references to nodes described in other files resolve; only results about "
                     "nodes the given files describe (subjects of their triples) are reported, "
                     "and the exit code depends on those alone (the others are counted as 'not "
-                    "shown'). --alone validates the given files on their own.",
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                    "shown'). --alone validates the given files on their own."),
+        epilog=_epilog("validate"),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common(validate)
     validate.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                           help="data files or directories (default: ROOT/data)")
@@ -94,23 +131,31 @@ def make_parser() -> argparse.ArgumentParser:
 
     query = sub.add_parser(
         "query", help="run a SPARQL query over the build",
-        description="Run a SPARQL query over the build (built first if missing). QUERY is a "
-                    "file, '-' for standard input, or the query text itself.",
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=_wrap("Run a SPARQL query over the build (built first when missing or stale). "
+                    "QUERY is a file, NAME of a curated query (ROOT/queries/NAME.rq), '-' for "
+                    "standard input, or the query text itself (of any length). A curated query "
+                    "or a .rq file takes the parameters its #+ header declares: --param k=v."),
+        epilog=_epilog("query"),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common(query)
-    query.add_argument("query", metavar="QUERY", help="a .rq file, '-' for stdin, or query text")
+    query.add_argument("query", metavar="QUERY",
+                       help="a .rq file, a query NAME of ROOT/queries, '-' for stdin, or the text")
     query.add_argument("--format", choices=("table", "csv", "tsv", "json", "xml", "turtle",
                                             "ntriples", "jsonld"), default=None,
                        help="SELECT/ASK: table (default), csv, tsv, json, xml; "
                             "CONSTRUCT/DESCRIBE: turtle (default), ntriples, jsonld")
     query.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                       help="value of a parameter declared in the query's #+ header (repeatable)")
+                       help="value of a parameter declared in the #+ header of a named query or a "
+                            ".rq file (repeatable), e.g. --param city=https://w3id.org/citygraph/"
+                            "id/city/dortmund")
 
     serve = sub.add_parser(
         "serve", help="serve the build over HTTP (SPARQL endpoint, linked data, catalog)",
-        description="Serve the current build with a production WSGI server (waitress); builds "
-                    "first when dist/ is missing or older than the sources.",
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=_wrap("Serve the current build with a production WSGI server (waitress); builds "
+                    "first when dist/ is missing or older than the sources (and says so), and "
+                    "prints the build's summary before it serves."),
+        epilog=_epilog("serve"),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common(serve)
     serve.add_argument("--host", default=None, help="interface (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default: 8000)")
@@ -136,22 +181,26 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings.from_sources({k: v for k, v in explicit.items() if v is not None})
 
 
-def cmd_build(args: argparse.Namespace, out: TextIO) -> int:
+def unread_settings(args: argparse.Namespace) -> list[str]:
+    """The settings given with --setting that the command does not read (warned about)."""
+    read = {s.name for s in settings_read(args.command)}
+    known = {s.name for s in SETTINGS}
+    given = (item.partition("=")[0].strip().lower().replace("-", "_")
+             for item in getattr(args, "setting", None) or [])
+    return [name for name in given if name in known and name not in read]
+
+
+def cmd_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``citygraph build``."""
     from .pipeline import build
 
     result = build(settings_from(args))
     if not args.quiet:
-        m = result.manifest
-        counts = result.report.counts()
-        out.write(f"built {result.dist} (version {m.version}): {m.triples} triples in "
-                  f"{len(m.graphs)} named graphs; {counts['Warning']} warning(s), "
-                  f"{counts['Info']} info(s)\n")
-        out.write("  " + ", ".join(f"{k} {v:.2f}s" for k, v in result.seconds.items()) + "\n")
+        out.write(result.summary())
     return EXIT_OK
 
 
-def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``citygraph validate``."""
     from .pipeline import validate_files
 
@@ -167,36 +216,70 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if report.conforms else EXIT_NOT_CONFORMING
 
 
-def _read_query(arg: str) -> str:
+#: A bare query name (``citygraph query twins``): what ROOT/queries/NAME.rq can be called.
+_QUERY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _is_file(path: Path) -> bool:
+    """True when ``path`` names a file (False, not an error, for text no file can be named)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # too long a name, a NUL character, …
+        return False
+
+
+def read_query(arg: str, root: Path) -> tuple[str, NamedQuery | None]:
+    """The query text QUERY stands for, and the named query (with its #+ header) when it is one.
+
+    ``-`` is standard input; a .rq file or a NAME of ``root/queries`` is a named query (its
+    header declares parameters); another existing file is read; anything else is the query
+    text itself, of any length. A word that names nothing is an error listing the names.
+    """
+    from .queries import load_query
+
     if arg == "-":
-        return sys.stdin.read()
+        return sys.stdin.read(), None
     path = Path(arg)
-    if path.suffix in (".rq", ".sparql") or (len(arg) < 4096 and "\n" not in arg and path.is_file()):
-        if not path.is_file():
-            raise MissingPathError(path, "query file")
-        return path.read_text(encoding="utf-8")
-    return arg
+    looks_like_path = "\n" not in arg and len(arg) < 4096 and "{" not in arg
+    if looks_like_path and _is_file(path):
+        if path.suffix == ".rq":
+            named = load_query(path)
+            return named.text, named
+        return path.read_text(encoding="utf-8"), None
+    directory = root / "queries"
+    if len(arg) <= 255 and _QUERY_NAME.fullmatch(arg) and path.suffix not in (".rq", ".sparql"):
+        if _is_file(directory / f"{arg}.rq"):
+            named = load_query(directory / f"{arg}.rq")
+            return named.text, named
+        known = ", ".join(sorted(q.stem for q in directory.glob("*.rq"))) or "none"
+        raise NotFound(f"no query file {arg!r} and no query named {arg!r} in {directory} "
+                       f"(named queries: {known})")
+    if looks_like_path and path.suffix in (".rq", ".sparql"):
+        raise MissingPathError(path, "query file")
+    return arg, None
 
 
-def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``citygraph query``."""
     from .formats import GRAPH_FORMATS, SELECT_FORMATS, render_table, serialize_triples
-    from .pipeline import build, is_stale
-    from .queries import load_query
+    from .pipeline import build, stale_reason
     from .store import EmbeddedStore, answer_error
 
     settings = settings_from(args)
-    text = _read_query(args.query)
+    text, named = read_query(args.query, settings.root)
     values = dict(p.split("=", 1) if "=" in p else (p, "") for p in args.param)
-    path = Path(args.query)
-    if args.query != "-" and path.suffix == ".rq" and path.is_file():
-        substitutions = load_query(path).bindings(values)  # declared defaults apply
+    if named is not None:
+        substitutions = named.bindings(values)  # declared defaults apply
     elif values:
-        raise BadParameter(next(iter(values)), "--param needs a .rq query file with a #+ header")
+        raise BadParameter(next(iter(values)), "--param needs a named query (NAME of "
+                           f"{settings.root / 'queries'}) or a .rq file with a #+ header")
     else:
         substitutions = {}
-    if is_stale(settings):
-        build(settings)
+    reason = stale_reason(settings)
+    if reason is not None:
+        err.write(f"building {settings.dist_dir} first ({reason}) …\n")
+        err.flush()
+        err.write(build(settings).summary())
     store = EmbeddedStore(settings.dist_dir, services=settings.services)
     result = store.query(text, substitutions=substitutions)
     fmt = args.format
@@ -246,7 +329,7 @@ def _cell(term: object) -> str:
     return str(term)
 
 
-def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``citygraph serve``."""
     from .web.server import serve
 
@@ -266,8 +349,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
+    for name in unread_settings(args):
+        err.write(f"citygraph {args.command}: warning: --setting {name}: this command does not "
+                  f"read it (it reads: {', '.join(s.name for s in settings_read(args.command))})\n")
     try:
-        return COMMANDS[args.command](args, out)
+        return COMMANDS[args.command](args, out, err)
     except CitygraphError as exc:
         err.write(f"citygraph {args.command}: error: {exc}\n")
         return exc.exit_code
@@ -276,6 +362,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # the file system refused something no typed error covers
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.write(f"citygraph {args.command}: error: {where}{exc.strerror or exc}\n")
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -132,3 +132,16 @@ class QueryTimeout(CitygraphError):
     """The query ran past its time limit and was stopped."""
 
     http_status = 503
+
+
+class PublishError(CitygraphError):
+    """Writing the build failed (disk full, permission denied, …); the previous build stays."""
+
+    http_status = 500
+
+    def __init__(self, path: object, reason: str, kept: object | None = None) -> None:
+        after = (f"the previous build in {kept} is unchanged" if kept is not None
+                 else "nothing was published")
+        super().__init__(f"cannot write the build: {path}: {reason}; {after}")
+        self.path = path
+        self.reason = reason

@@ -55,6 +55,21 @@ class BuildResult:
     seconds: dict[str, float]
     dist: Path
 
+    def summary(self) -> str:
+        """Two lines: what was built (triples, graphs, validation counts) and the time taken."""
+        times = ", ".join(f"{k} {v:.2f}s" for k, v in self.seconds.items())
+        return (f"built {self.dist} (version {self.manifest.version}): "
+                f"{counts_line(self.manifest)}\n"
+                f"  {times}; {sum(self.seconds.values()):.1f}s in all\n")
+
+
+def counts_line(manifest: Manifest) -> str:
+    """A build's counts in words: triples, named graphs, validation warnings and infos."""
+    v = manifest.validation
+    return (f"{manifest.triples} triples in {len(manifest.graphs)} named graphs; "
+            f"{v.get('Violation', 0)} violation(s), {v.get('Warning', 0)} warning(s), "
+            f"{v.get('Info', 0)} info(s)")
+
 
 def load_project(settings: Settings) -> Project:
     """Load ontology and data (one named graph per file), shapes and rules of a project."""
@@ -109,7 +124,7 @@ def build(settings: Settings) -> BuildResult:
     DataSyntaxError before anything is written, so dist/ stays untouched then too.
     """
     seconds: dict[str, float] = {}
-    check_target(settings.dist_dir.resolve())  # before the work: never replace a non-build
+    check_target(settings.dist_dir)  # before the work: never replace a non-build
     start = time.perf_counter()
     project = load_project(settings)
     check_queries(settings.root)
@@ -175,19 +190,29 @@ def validate_files(settings: Settings, paths: Sequence[Path] = (), *,
     return report.restricted_to(described) if given else report
 
 
-def is_stale(settings: Settings) -> bool:
-    """True when dist/ is missing, older than any source file, or built for another base IRI."""
+def stale_reason(settings: Settings) -> str | None:
+    """Why dist/ must be built again (in words), or None when it is up to date.
+
+    It must when it is missing or unreadable, built for another base IRI, or older than a
+    source file (ontology, data, shapes).
+    """
     dataset = settings.dist_dir / DATASET_FILE
     if not dataset.exists():
-        return True
+        return "no build yet"
     try:
-        if Manifest.read(settings.dist_dir).base_iri != settings.base_iri:
-            return True
+        base_iri = Manifest.read(settings.dist_dir).base_iri
+        built = dataset.stat().st_mtime
     except (OSError, ValueError, TypeError):  # no readable manifest: build again
-        return True
-    built = dataset.stat().st_mtime
+        return "the build's manifest is unreadable"
+    if base_iri != settings.base_iri:
+        return f"the build is for another base IRI ({base_iri})"
     for directory in (*SOURCE_DIRS, "shapes"):
-        for path in (settings.root / directory).rglob("*"):
+        for path in sorted((settings.root / directory).rglob("*")):
             if path.is_file() and path.stat().st_mtime > built:
-                return True
-    return False
+                return f"stale build: {path.relative_to(settings.root)} is newer"
+    return None
+
+
+def is_stale(settings: Settings) -> bool:
+    """True when dist/ is missing, older than any source file, or built for another base IRI."""
+    return stale_reason(settings) is not None
