@@ -101,13 +101,17 @@ def read_request(req: Request, max_bytes: int) -> ProtocolRequest:
     if req.method == "POST" and req.mimetype not in (FORM, SPARQL_QUERY):
         raise UnsupportedMediaType(f"a SPARQL query is posted as {FORM} or {SPARQL_QUERY}, "
                                    f"not {req.mimetype or 'without a Content-Type'}")
+    charset = req.mimetype_params.get("charset") if req.method == "POST" else None
+    if charset is not None and charset.strip().strip('"').lower() not in ("utf-8", "utf8"):
+        raise BadRequest(f"a SPARQL Protocol request body is UTF-8 text; this one says "
+                         f"charset={charset} (send it in UTF-8)")
     if req.method == "POST" and req.mimetype == SPARQL_QUERY:
         if req.content_length is not None and req.content_length > max_bytes:
             raise _too_large(req.content_length, max_bytes)
         raw = req.get_data(cache=True)
         try:
-            texts = [raw.decode(req.mimetype_params.get("charset", "utf-8"))] if raw else []
-        except (UnicodeDecodeError, LookupError):
+            texts = [raw.decode("utf-8")] if raw else []
+        except UnicodeDecodeError:
             raise BadRequest("the query is not valid UTF-8 text") from None
     else:
         texts = _values(req, "query")
@@ -169,10 +173,11 @@ def _states_form(text: str) -> bool:
     return bool(re.search(r"\b(SELECT|ASK)\b", text, re.IGNORECASE))
 
 
-def _query_variant(protocol: ProtocolRequest, formats: Formats) -> str:
-    """The ETag variant of a query response: the formats and a hash of the query and dataset."""
+def _query_variant(protocol: ProtocolRequest, formats: Formats, base: str | None = None) -> str:
+    """The ETag variant of a query response: the formats and a hash of the query, dataset and
+    base IRI."""
     key = "\x00".join([protocol.query or "", *protocol.default_graphs, "\x01",
-                       *protocol.named_graphs])
+                       *protocol.named_graphs, "\x02", base or ""])
     return f"q{hashlib.sha256(key.encode('utf-8')).hexdigest()[:16]}-{formats.variant}"
 
 
@@ -199,7 +204,8 @@ def endpoint() -> BaseResponse:
         raise _not_acceptable("CONSTRUCT or DESCRIBE", GRAPH_FORMATS)
     if form in ("select", "ask") and formats.select is None and _states_form(protocol.query):
         raise _not_acceptable("SELECT or ASK", SELECT_FORMATS)
-    variant = _query_variant(protocol, formats)
+    base = endpoint_base()
+    variant = _query_variant(protocol, formats, base)
     cached_answer = unchanged(variant)
     if cached_answer is not None:
         return cached_answer
@@ -207,7 +213,8 @@ def endpoint() -> BaseResponse:
         protocol.query,
         select_format=formats.select or SELECT_FORMATS["json"],
         graph_format=formats.graph or GRAPH_FORMATS["turtle"],
-        default_graphs=protocol.default_graphs, named_graphs=protocol.named_graphs)
+        default_graphs=protocol.default_graphs, named_graphs=protocol.named_graphs,
+        base_iri=base)
     if result.kind == "graph" and formats.graph is None:
         raise _not_acceptable("CONSTRUCT or DESCRIBE", GRAPH_FORMATS)
     if result.kind != "graph" and formats.select is None:
@@ -216,6 +223,15 @@ def endpoint() -> BaseResponse:
     response.headers["X-Citygraph-Rows"] = str(result.rows)
     response.headers["X-Citygraph-Truncated"] = "true" if result.truncated else "false"
     return response
+
+
+def endpoint_base() -> str | None:
+    """The base IRI of a query's relative IRIs: the endpoint's URL (as Oxigraph and Fuseki do);
+    None when the request's host makes no valid IRI."""
+    try:
+        return ox.NamedNode(url_for("sparql.endpoint", _external=True)).value
+    except ValueError:
+        return None
 
 
 def service_description_response(app_ctx: AppContext) -> BaseResponse:
