@@ -245,9 +245,21 @@ def test_non_utf8_bodies_are_refused_with_a_reason(suite_client: FlaskClient) ->
                                      content_type=f"application/sparql-query; charset={charset}")
         assert response.status_code == 400, charset
         assert f"charset={charset}".encode() in response.get_data()
-    response = suite_client.post(ENDPOINT, data=b"ASK {}",
-                                 content_type="application/sparql-query; charset=UTF-8")
+    for charset in ("UTF-8", "utf8", "US-ASCII"):
+        response = suite_client.post(ENDPOINT, data=b"ASK {}",
+                                     content_type=f"application/sparql-query; charset={charset}")
+        assert response.status_code == 200, charset
+    # A form post says its charset too: only UTF-8 is the Protocol's.
+    response = suite_client.post(ENDPOINT, data=b"query=ASK%20%7B%7D",
+                                 content_type="application/x-www-form-urlencoded; charset=UTF-16")
+    assert response.status_code == 400
+    response = suite_client.post(ENDPOINT, data=b"query=ASK%20%7B%7D",
+                                 content_type="application/x-www-form-urlencoded; charset=utf-8")
     assert response.status_code == 200
+    # Bytes that are not UTF-8 under a UTF-8 label are a 400 too.
+    response = suite_client.post(ENDPOINT, data="ASK { FILTER(\"é\") }".encode("latin-1"),
+                                 content_type="application/sparql-query")
+    assert response.status_code == 400 and b"UTF-8" in response.get_data()
 
 
 def test_relative_iris_resolve_against_the_endpoint(suite_client: FlaskClient) -> None:

@@ -115,7 +115,8 @@ def read_request(req: Request, max_bytes: int) -> ProtocolRequest:
         raise UnsupportedMediaType(f"a SPARQL query is posted as {FORM} or {SPARQL_QUERY}, "
                                    f"not {req.mimetype or 'without a Content-Type'}")
     charset = req.mimetype_params.get("charset") if req.method == "POST" else None
-    if charset is not None and charset.strip().strip('"').lower() not in ("utf-8", "utf8"):
+    if charset is not None and charset.strip().strip('"').lower() not in (
+            "utf-8", "utf8", "us-ascii", "ascii"):  # ASCII text is UTF-8 text
         raise BadRequest(f"a SPARQL Protocol request body is UTF-8 text; this one says "
                          f"charset={charset} (send it in UTF-8)")
     if req.method == "POST" and req.mimetype == SPARQL_QUERY:
