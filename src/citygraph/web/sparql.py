@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from flask import Blueprint, Request, Response, redirect, request, url_for
+from flask import Blueprint, Request, redirect, request, url_for
 from rdflib.namespace import RDF, RDFS, VOID
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.wrappers import Response as BaseResponse
@@ -249,7 +249,6 @@ def endpoint() -> BaseResponse:
 GRAPH_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 #: Parameters of the SPARQL Protocol: a request with one of them is not a graph-store request.
 PROTOCOL_PARAMETERS = ("query", "update", "using-graph-uri", "using-named-graph-uri")
-READ_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
 
 
 def is_graph_store_request(req: Request) -> bool:
@@ -310,17 +309,21 @@ def graph_store_read(app_ctx: AppContext) -> BaseResponse:
     return response
 
 
-@bp.route("/sparql", methods=["PUT", "DELETE", "PATCH"], endpoint="graph_store_write")
-def graph_store_write() -> BaseResponse:
-    """Writes to the graph store are refused (403); other PUT/DELETE/PATCH requests are 405."""
-    if "default" in request.args or "graph" in request.args:
+WRITE_METHODS = ("PUT", "DELETE", "PATCH")
+
+
+@bp.before_app_request
+def graph_store_write() -> None:
+    """Writes to the graph store (PUT, DELETE, PATCH of ``/sparql?graph=…`` or ``?default``)
+    are 403, read-only; other such requests to ``/sparql`` stay a 405 with ``Allow``.
+
+    A hook rather than a route, so that ``/sparql`` allows (and ``OPTIONS`` lists) only the
+    methods it serves.
+    """
+    if request.method in WRITE_METHODS and request.path == "/sparql" and (
+            "default" in request.args or "graph" in request.args):
         raise UpdateForbidden(f"the graph store is read-only: {request.method} of a graph is not "
                               "allowed (GET ?default or ?graph=IRI reads one)")
-    response = Response(f"405 Method Not Allowed: {request.method} is not a SPARQL Protocol "
-                        f"method; use GET or POST\n", status=405,
-                        content_type="text/plain; charset=utf-8")
-    response.headers["Allow"] = ", ".join(READ_METHODS)
-    return response
 
 
 def endpoint_base() -> str | None:
