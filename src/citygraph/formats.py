@@ -237,6 +237,8 @@ def turtle_prefixes(statements: Iterable[ox.Triple | ox.Quad],
     >>> turtle_prefixes([t], {"id": ID, "cgkind": ID + "partnership-kind/",
     ...                       "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"})
     {'cgkind': 'https://w3id.org/citygraph/id/partnership-kind/'}
+    >>> turtle_prefixes([t], {"kind": ID + "partnership-kind/", "cgkind": ID + "partnership-kind/"})
+    {'kind': 'https://w3id.org/citygraph/id/partnership-kind/'}
     """
     iris: set[str] = set()
     for statement in statements:
@@ -246,25 +248,30 @@ def turtle_prefixes(statements: Iterable[ox.Triple | ox.Quad],
             iris.add(predicate.value)
         if isinstance(statement, ox.Quad):
             _written_iris((statement.graph_name,), iris)
-    # Only namespaces that some IRI lies in matter; longest first, as the serialiser picks.
-    namespaces = sorted({ns for ns in prefixes.values() if any(i.startswith(ns) for i in iris)},
-                        key=len, reverse=True)
-    chosen: dict[str, str] = {}
-    while True:
-        chosen = {}
+    # Longest first, as the serialiser picks: the first alternative that matches is the longest.
+    namespaces = sorted(set(prefixes.values()), key=len, reverse=True)
+    ordered = sorted(iris)
+    chosen: set[str] = set()
+    while namespaces:
+        chosen = set()
         dropped = None
-        for iri in sorted(iris):
-            namespace = next((ns for ns in namespaces if iri.startswith(ns)), None)
-            if namespace is None:
+        pattern = re.compile("|".join(map(re.escape, namespaces)))
+        for iri in ordered:
+            match = pattern.match(iri)
+            if match is None:
                 continue
-            if not _PLAIN_LOCAL.match(iri[len(namespace):]):
-                dropped = namespace
+            if not _PLAIN_LOCAL.match(iri, match.end()):
+                dropped = match.group()
                 break
-            chosen[namespace] = iri
+            chosen.add(match.group())
         if dropped is None:
             break
         namespaces.remove(dropped)
-    return {prefix: ns for prefix, ns in prefixes.items() if ns in chosen}
+    out: dict[str, str] = {}
+    for prefix, namespace in prefixes.items():  # one name per namespace: the first given
+        if namespace in chosen and namespace not in out.values():
+            out[prefix] = namespace
+    return out
 
 
 def serialize_triples(triples: Iterable[ox.Triple], fmt: Format, max_rows: int | None = None,
