@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pyoxigraph as ox
 import pytest
+from flask.testing import FlaskClient
+from rdflib import Graph
+from rdflib.compare import isomorphic
+from rdflib.namespace import RDF, RDFS
 
 from citygraph.formats import (
     GRAPH_FORMATS,
@@ -20,6 +25,7 @@ from citygraph.formats import (
     serialize_solutions,
     serialize_triples,
 )
+from citygraph.pipeline import BuildResult
 
 
 @pytest.mark.parametrize("fmt", list(SELECT_FORMATS.values()), ids=list(SELECT_FORMATS))
@@ -123,3 +129,90 @@ def test_triples_in_every_graph_format(name: str) -> None:
 def test_render_table_aligns_columns() -> None:
     text = render_table(["a", "bb"], [["xyz", "1"], ["", "22"]])
     assert text.splitlines() == ["a   | bb", "----+---", "xyz | 1", "    | 22"]
+
+
+# --- Turtle for people: only the prefixes used, no escaped local names ----------------------
+
+_TURTLE_SKIP = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+                          r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^>]*>|#[^\n]*')
+_PNAME = re.compile(r"(?<![\w.:-])([A-Za-z][\w.-]*)?:(?=[\w\\%]|[\s;,.\])}])")
+
+
+def check_turtle_for_people(body: bytes, ntriples: bytes) -> dict[str, str]:
+    """Assert that Turtle has the triples of ``ntriples``, no ``\\/``, and uses every prefix it
+    declares (a prefixed name outside strings, IRIs and comments); return its prefixes."""
+    text = body.decode("utf-8")
+    graph = Graph().parse(data=text, format="turtle")
+    assert isomorphic(graph, Graph().parse(data=ntriples.decode("utf-8"), format="nt"))
+    assert "\\/" not in text
+    declared = dict(re.findall(r"^@prefix ([\w.-]*): <([^>]*)> \.$", text, re.MULTILINE))
+    statements = "\n".join(line for line in text.splitlines() if not line.startswith("@prefix"))
+    used = {m.group(1) or "" for m in _PNAME.finditer(_TURTLE_SKIP.sub(" ", statements))}
+    assert set(declared) <= used, f"declared but unused: {sorted(set(declared) - used)}"
+    assert used <= set(declared), f"used but undeclared: {sorted(used - set(declared))}"
+    return declared
+
+
+def _triple(s: str, p: str, o: ox.NamedNode | ox.Literal) -> ox.Triple:
+    return ox.Triple(ox.NamedNode(s), ox.NamedNode(p), o)
+
+
+ID = "https://w3id.org/citygraph/id/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+def test_turtle_prefixes_give_plain_names_or_full_iris() -> None:
+    """A namespace whose IRIs would need ``\\/`` is not declared; bare literals need no xsd:."""
+    triples = [
+        _triple(ID + "city/dortmund", str(RDF.type), ox.NamedNode(ID + "partnership-kind/twin")),
+        _triple(ID + "city/dortmund", str(RDFS.label), ox.Literal("Dortmund", language="de")),
+        _triple(ID + "city/dortmund", "http://www.w3.org/2003/01/geo/wgs84_pos#lat",
+                ox.Literal("51.5", datatype=ox.NamedNode(XSD + "decimal"))),
+        _triple(ID + "council", "https://w3id.org/citygraph/ontology#since",
+                ox.Literal("1950", datatype=ox.NamedNode(XSD + "gYear"))),
+        _triple(ID + "council", "http://www.w3.org/2002/07/owl#sameAs",
+                ox.NamedNode("http://www.wikidata.org/entity/Q1295")),
+    ]
+    answer = serialize_triples(triples, GRAPH_FORMATS["turtle"])
+    nt = serialize_triples(triples, GRAPH_FORMATS["ntriples"]).body
+    declared = check_turtle_for_people(answer.body, nt)
+    # id: would write id:city\/dortmund: those IRIs are written in full; rdf: only gives "a".
+    assert set(declared) == {"cgkind", "rdfs", "wgs", "cg", "xsd", "owl", "wd"}
+    assert f"<{ID}city/dortmund>" in answer.body.decode()
+
+
+def test_turtle_with_no_prefixes_to_use_declares_none() -> None:
+    triples = [_triple("http://example.org/a", "http://example.org/b", ox.Literal("1"))]
+    body = serialize_triples(triples, GRAPH_FORMATS["turtle"]).body
+    assert b"@prefix" not in body
+
+
+@pytest.mark.parametrize("path", ["/id/city/dortmund", "/id/partnership/dortmund-amiens",
+                                  "/ontology", "/graph/data/places", "/id/"])
+def test_served_linked_data_turtle_is_for_people(client: FlaskClient, path: str) -> None:
+    turtle = client.get(path, headers={"Accept": "text/turtle"})
+    ntriples = client.get(path, headers={"Accept": "application/n-triples"})
+    assert turtle.status_code == ntriples.status_code == 200, path
+    check_turtle_for_people(turtle.get_data(), ntriples.get_data())
+
+
+def test_construct_answers_and_the_service_description_are_for_people(
+        client: FlaskClient) -> None:
+    query = ("CONSTRUCT { ?c a cg:City ; rdfs:label ?l ; cg:twinnedWith ?o } WHERE { ?c a cg:City ;"
+             " rdfs:label ?l OPTIONAL { ?c cg:twinnedWith ?o } }")
+    bodies = [client.get("/sparql", query_string={"query": query}, headers={"Accept": accept})
+              for accept in ("text/turtle", "application/n-triples")]
+    assert bodies[0].status_code == 200
+    check_turtle_for_people(bodies[0].get_data(), bodies[1].get_data())
+    bodies = [client.get("/sparql", headers={"Accept": accept})
+              for accept in ("text/turtle", "application/n-triples")]
+    check_turtle_for_people(bodies[0].get_data(), bodies[1].get_data())
+
+
+def test_the_turtle_dump_is_for_people(built: BuildResult) -> None:
+    dist = built.dist
+    declared = check_turtle_for_people((dist / "citygraph.ttl").read_bytes(),
+                                       (dist / "citygraph.nt").read_bytes())
+    assert "cg" in declared
+    trig = (dist / "citygraph.trig").read_text(encoding="utf-8")
+    assert "\\/" not in trig

@@ -71,6 +71,7 @@ class Job:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     max_rows: int = 10_000
+    base_iri: str | None = None  # what relative IRIs of the query resolve against (None: an error)
 
 
 def syntax_message(message: str) -> str:
@@ -111,7 +112,8 @@ def run_job(store: Any, job: Job) -> Answer:
 
     try:
         result = store.query(job.text, substitutions=job.substitutions or None,
-                             default_graphs=job.default_graphs, named_graphs=job.named_graphs)
+                             default_graphs=job.default_graphs, named_graphs=job.named_graphs,
+                             base_iri=job.base_iri)
         return answer(result, SELECT_FORMATS[job.select_format], GRAPH_FORMATS[job.graph_format],
                       job.max_rows, job.text)
     except QuerySyntaxError as exc:
@@ -369,9 +371,11 @@ class Executor:
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
         max_rows: int = 10_000,
+        base_iri: str | None = None,
     ) -> Answer:
         """Run a query on an idle worker and return its serialised answer.
 
+        ``base_iri``: the base that relative IRIs of the query resolve against.
         Raises the query's typed error (QuerySyntaxError, UpdateForbidden, …), or QueryTimeout
         when it runs past the timeout (the worker is then killed and replaced).
         """
@@ -379,7 +383,7 @@ class Executor:
             if table.get(fmt.name) != fmt:
                 raise ValueError(f"format {fmt.name!r} is not one of {sorted(table)}")
         job = Job(text, select_format.name, graph_format.name, dict(substitutions or {}),
-                  tuple(default_graphs), tuple(named_graphs), max_rows)
+                  tuple(default_graphs), tuple(named_graphs), max_rows, base_iri)
         self.start()
         # One deadline per request: waiting for a free worker counts against the time limit.
         deadline = time.monotonic() + self.timeout

@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -192,9 +193,93 @@ def serialize_boolean(result: ox.QueryBoolean, fmt: Format) -> Answer:
     return Answer(body, fmt, "ask", 1, False)
 
 
+#: A local name Turtle writes as is (no ``\\`` escape): ASCII letters, digits, ``_``, ``-`` and
+#: inner dots. (Turtle allows more; a name outside this is written as a full IRI instead.)
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?\Z")
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+#: Datatypes Turtle never writes, and the literals it writes bare (``1``, ``1.5``, ``1e3``, ``true``).
+_IMPLICIT_DATATYPES = {_XSD + "string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
+_BARE_LITERALS = {
+    _XSD + "integer": re.compile(r"[+-]?[0-9]+\Z"),
+    _XSD + "decimal": re.compile(r"[+-]?[0-9]*\.[0-9]+\Z"),
+    _XSD + "double": re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)[eE][+-]?[0-9]+\Z"),
+    _XSD + "boolean": re.compile(r"(?:true|false)\Z"),
+}
+
+
+def _written_iris(terms: Iterable[object], out: set[str]) -> None:
+    """Add to ``out`` the IRIs of ``terms`` that Turtle writes as IRIs (datatypes included)."""
+    for item in terms:
+        if isinstance(item, ox.NamedNode):
+            out.add(item.value)
+        elif isinstance(item, ox.Literal):
+            datatype = item.datatype.value
+            bare = _BARE_LITERALS.get(datatype)
+            if datatype not in _IMPLICIT_DATATYPES and not (bare and bare.match(item.value)):
+                out.add(datatype)
+        elif isinstance(item, ox.Triple):  # an RDF-star quoted triple
+            _written_iris((item.subject, item.predicate, item.object), out)
+
+
+def turtle_prefixes(statements: Iterable[ox.Triple | ox.Quad],
+                    prefixes: Mapping[str, str]) -> dict[str, str]:
+    """The prefixes of ``prefixes`` that Turtle (or TriG) would use for ``statements`` with plain
+    local names: none declared in vain, none that would need a ``\\/`` (or other) escape.
+
+    The serialiser abbreviates an IRI with the longest matching namespace; a namespace one of whose
+    IRIs would need an escape is dropped (those IRIs fall to a shorter one, or are written in full),
+    until every abbreviation left is plain. ``rdf:type`` as a predicate is written ``a``.
+
+    >>> ID = "https://w3id.org/citygraph/id/"
+    >>> t = ox.Triple(ox.NamedNode(ID + "city/dortmund"), ox.NamedNode(_RDF_TYPE),
+    ...               ox.NamedNode(ID + "partnership-kind/twinning"))
+    >>> turtle_prefixes([t], {"id": ID, "cgkind": ID + "partnership-kind/",
+    ...                       "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"})
+    {'cgkind': 'https://w3id.org/citygraph/id/partnership-kind/'}
+    >>> turtle_prefixes([t], {"kind": ID + "partnership-kind/", "cgkind": ID + "partnership-kind/"})
+    {'kind': 'https://w3id.org/citygraph/id/partnership-kind/'}
+    """
+    iris: set[str] = set()
+    for statement in statements:
+        predicate = statement.predicate
+        _written_iris((statement.subject, statement.object), iris)
+        if predicate.value != _RDF_TYPE:
+            iris.add(predicate.value)
+        if isinstance(statement, ox.Quad):
+            _written_iris((statement.graph_name,), iris)
+    # Longest first, as the serialiser picks: the first alternative that matches is the longest.
+    namespaces = sorted(set(prefixes.values()), key=len, reverse=True)
+    ordered = sorted(iris)
+    chosen: set[str] = set()
+    while namespaces:
+        chosen = set()
+        dropped = None
+        pattern = re.compile("|".join(map(re.escape, namespaces)))
+        for iri in ordered:
+            match = pattern.match(iri)
+            if match is None:
+                continue
+            if not _PLAIN_LOCAL.match(iri, match.end()):
+                dropped = match.group()
+                break
+            chosen.add(match.group())
+        if dropped is None:
+            break
+        namespaces.remove(dropped)
+    out: dict[str, str] = {}
+    for prefix, namespace in prefixes.items():  # one name per namespace: the first given
+        if namespace in chosen and namespace not in out.values():
+            out[prefix] = namespace
+    return out
+
+
 def serialize_triples(triples: Iterable[ox.Triple], fmt: Format, max_rows: int | None = None,
                       prefixes: Mapping[str, str] | None = None) -> Answer:
-    """Serialise CONSTRUCT/DESCRIBE triples (at most ``max_rows`` if given)."""
+    """Serialise CONSTRUCT/DESCRIBE triples (at most ``max_rows`` if given).
+
+    Turtle declares only the prefixes it uses, each giving plain local names (:func:`turtle_prefixes`).
+    """
     out: list[ox.Triple] = []
     truncated = False
     for triple in triples:
@@ -204,6 +289,8 @@ def serialize_triples(triples: Iterable[ox.Triple], fmt: Format, max_rows: int |
         out.append(triple)
     use = None if fmt.writer in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS) else (
         prefixes if prefixes is not None else PREFIXES)
+    if use is not None and fmt.writer in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+        use = turtle_prefixes(out, use)
     body = ox.serialize(out, format=fmt.writer, prefixes=use) or b""  # type: ignore[arg-type]
     return Answer(body, fmt, "graph", len(out), truncated)
 

@@ -19,7 +19,7 @@ from .load import find_files, load, load_graph
 from .publish import DATASET_FILE, Manifest, check_target, publish
 from .queries import NamedQuery, load_query
 from .terms import dataset_quads, graph_triples
-from .validate import ValidationReport, validate
+from .validate import ValidationReport, published_files, validate
 from .vocab import bind_prefixes
 
 SOURCE_DIRS = ("ontology", "data")
@@ -151,6 +151,7 @@ def build(settings: Settings) -> BuildResult:
                  for t in graph_triples(inferred))
     manifest = publish(quads, settings.dist_dir, base_iri=settings.base_iri,
                        validation=report.counts(),
+                       extra_files=published_files(report, project.shapes, settings.base_iri),
                        describe=lambda m, directory: describe(m, settings, directory))
     seconds["publish"] = time.perf_counter() - start
     return BuildResult(manifest, report, seconds, settings.dist_dir)

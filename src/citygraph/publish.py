@@ -41,6 +41,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .errors import ConfigError, PublishError
+from .formats import turtle_prefixes
 from .vocab import PREFIXES
 
 #: Dump file name → (pyoxigraph format, media type, whether it keeps named graphs).
@@ -137,10 +138,12 @@ def write_dumps(quads: list[ox.Quad], directory: Path) -> dict[str, dict[str, An
     files: dict[str, dict[str, Any]] = {}
     for name, (fmt, with_graphs) in DUMPS.items():
         path = directory / name
+        data = quads if with_graphs else triples
         prefixes = None if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.N_TRIPLES) else PREFIXES
+        if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):  # only those used, plain local names
+            prefixes = turtle_prefixes(data, PREFIXES)
         with _naming(path):
-            ox.serialize(quads if with_graphs else triples, str(path), format=fmt,
-                         prefixes=prefixes)
+            ox.serialize(data, str(path), format=fmt, prefixes=prefixes)
         files[name] = {"bytes": path.stat().st_size, "sha256": _sha256(path),
                        "mediaType": fmt.media_type}
     return files

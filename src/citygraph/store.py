@@ -109,6 +109,7 @@ class Store(Protocol):
         substitutions: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        base_iri: str | None = None,
     ) -> QueryResult:
         """Run a SPARQL query and return the engine's result object."""
 
@@ -157,10 +158,12 @@ class EmbeddedStore:
         substitutions: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        base_iri: str | None = None,
     ) -> QueryResult:
         """Run a read-only SPARQL query; typed values are bound, never spliced into the text.
 
-        A SERVICE clause may only name an endpoint of ``services`` (the allowlist).
+        A SERVICE clause may only name an endpoint of ``services`` (the allowlist). Relative IRIs
+        of the query resolve against ``base_iri`` (the endpoint's URL; None: they are an error).
         """
         if not text.strip():
             raise QuerySyntaxError("missing query: the query text is empty")
@@ -168,6 +171,8 @@ class EmbeddedStore:
             raise UpdateForbidden("SPARQL Update is not allowed: this endpoint is read-only")
         check_services(text, self.prefixes, self.services)
         kwargs: dict[str, object] = {"prefixes": self.prefixes}
+        if base_iri is not None:
+            kwargs["base_iri"] = base_iri
         if default_graphs or named_graphs:  # the protocol's dataset is exactly the one named
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]

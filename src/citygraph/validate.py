@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from itertools import groupby
 from typing import Any
 
+import pyoxigraph as ox
 import pyshacl
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
@@ -22,11 +23,20 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.term import Node
 
+from .config import DEFAULT_BASE
+from .formats import GRAPH_FORMATS, serialize_triples
 from .infer import Rule, infer
-from .vocab import bind_prefixes
+from .terms import graph_triples
+from .vocab import PREFIXES, bind_prefixes
 
 SEVERITY_ORDER = {SH.Violation: 0, SH.Warning: 1, SH.Info: 2}
 SEVERITY_NAMES = ("Violation", "Warning", "Info")
+
+#: Files of dist/ holding the build's SHACL validation report and the shapes it checked.
+VALIDATION_FILE = "validation.ttl"
+SHAPES_FILE = "shapes.ttl"
+#: The namespace of citygraph's shapes (``cgsh:PlaceShape``).
+SHAPES_NAMESPACE = DEFAULT_BASE + "shapes#"
 
 
 @dataclass(frozen=True)
@@ -154,14 +164,16 @@ class ValidationReport:
             ensure_ascii=False,
         )
 
-    def to_turtle(self) -> str:
+    def to_turtle(self, iri: str | None = None) -> str:
         """The SHACL validation report graph of these results as Turtle, byte-for-byte repeatable.
 
         Blank nodes get labels in the order of the text report (``_:r00000``, ``_:r00001``, …),
         so the results are written grouped by focus node. ``sh:conforms`` says what the text and
         JSON say (no violation; warnings and infos allowed, as pySHACL's allow_warnings has it).
+        ``iri``: the report's own IRI (a published report), else it is a blank node.
         """
-        graph, _ = _report_graph(self.graph, self.results, self.conforms)
+        graph, _ = _report_graph(self.graph, self.results, self.conforms,
+                                 URIRef(iri) if iri is not None else None)
         return graph.serialize(format="turtle")
 
 
@@ -173,7 +185,8 @@ def _show(node: Node | None) -> str | None:
     return str(node) if isinstance(node, URIRef) else node.n3()
 
 
-def _report_graph(source: Graph, results: Sequence[ValidationResult], conforms: bool
+def _report_graph(source: Graph, results: Sequence[ValidationResult], conforms: bool,
+                  report: URIRef | BNode | None = None
                   ) -> tuple[Graph, tuple[ValidationResult, ...]]:
     """A fresh SHACL report graph holding ``results`` (copied from ``source``) in their order.
 
@@ -183,7 +196,8 @@ def _report_graph(source: Graph, results: Sequence[ValidationResult], conforms: 
     """
     out = Graph()
     bind_prefixes(out)
-    report = BNode("report")
+    out.bind("cgsh", SHAPES_NAMESPACE)
+    report = BNode("report") if report is None else report
     out.add((report, RDF.type, SH.ValidationReport))
     out.add((report, SH.conforms, Literal(conforms)))
     moved = []
@@ -340,10 +354,12 @@ def validate(
         combined += ontology
     if inference:
         combined += inferred if inferred is not None else infer(combined, rules)
+    shapes_copy = Graph()  # pySHACL adds triples to the shapes graph it is given: not to ours
+    shapes_copy += shapes
     with _parsed_once() if parse_once else nullcontext():
         _conforms, results_graph, _text = pyshacl.validate(
             combined,
-            shacl_graph=shapes,
+            shacl_graph=shapes_copy,
             inference="none",
             advanced=True,
             allow_warnings=True,
@@ -356,3 +372,20 @@ def validate(
     results = parse_results(results_graph)
     conforms = not any(r.severity == SH.Violation for r in results)
     return ValidationReport(conforms, results, results_graph)
+
+
+def shapes_turtle(shapes: Graph) -> bytes:
+    """The shapes graph as Turtle, byte-for-byte repeatable (blank nodes canonically labelled,
+    triples sorted), with the prefixes it uses."""
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in graph_triples(shapes))
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)  # stable for one engine version
+    triples = sorted((q.triple for q in dataset), key=str)
+    prefixes = {**PREFIXES, "cgsh": SHAPES_NAMESPACE}
+    return serialize_triples(triples, GRAPH_FORMATS["turtle"], prefixes=prefixes).body
+
+
+def published_files(report: ValidationReport, shapes: Graph, base_iri: str) -> dict[str, bytes]:
+    """The files a build publishes about its validation: the report (as ``{base_iri}validation``)
+    and the shapes, both Turtle."""
+    return {VALIDATION_FILE: report.to_turtle(base_iri + "validation").encode("utf-8"),
+            SHAPES_FILE: shapes_turtle(shapes)}

@@ -27,12 +27,13 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     ctx = context or AppContext.open(settings)
     app.extensions["citygraph"] = ctx
 
-    from . import api, catalog, common, linked_data, page, sparql
+    from . import api, catalog, common, linked_data, page, sparql, validation
 
     common.install(app)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(page.bp)
+    app.register_blueprint(validation.bp)
     app.register_blueprint(linked_data.bp)  # last: it answers the catch-all IRI paths
     return app

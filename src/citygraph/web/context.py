@@ -53,6 +53,7 @@ class AppContext:
         named_graphs: Sequence[str] = (),
         max_rows: int | None = None,
         internal: bool = False,
+        base_iri: str | None = None,
     ) -> Answer:
         """Run a query and serialise its answer (SELECT/ASK in ``select_format``, graphs in
         ``graph_format``), capped at ``max_rows`` (default: the max_rows setting).
@@ -61,14 +62,14 @@ class AppContext:
         The query runs in a worker process of the executor, which is killed at the timeout.
         ``internal``: one of the server's own queries (linked-data pages, counts); these run in
         a pool of their own, so that a crowd of slow user queries cannot keep pages from
-        answering.
+        answering. ``base_iri``: what relative IRIs of the query resolve against.
         """
         limit = self.settings.max_rows if max_rows is None else max_rows
         pool = self.internal_executor() if internal else self.query_executor()
         return pool.run(
             text, select_format=select_format, graph_format=graph_format,
             substitutions=substitutions, default_graphs=default_graphs,
-            named_graphs=named_graphs, max_rows=limit)
+            named_graphs=named_graphs, max_rows=limit, base_iri=base_iri)
 
     def _pool(self, workers: int, max_waiting: int) -> Executor:
         return Executor(self.dist, workers=workers, timeout=self.settings.query_timeout,

@@ -434,7 +434,10 @@ def describe(path: str) -> Response:
         if not rows:
             abort(404)
         page = resource_page(iri.value, rows, truncated)
-        html = render_template("resource.html", page=page, path=stem, twins=twin_links(stem))
+        from .validation import results_about  # (validation builds on this module)
+
+        html = render_template("resource.html", page=page, path=stem, twins=twin_links(stem),
+                               validation=results_about(iri.value))
         return document_response(html, HTML, stem, twin)
     body, count, truncated = graph_document(DESCRIBE, fmt, {"r": iri})
     if count == 0:

@@ -8,12 +8,18 @@ inferred). The answer format is chosen by ``format=`` or ``Accept``: both a resu
 query is known only once it is parsed, and a 406 is given only when the one needed is missing.
 Every query runs in the executor's worker processes (``ctx().run_query``), which stop it at the
 timeout. The endpoint is read-only: any update is a 403.
+
+The same URL is the read side of the SPARQL 1.1 Graph Store HTTP Protocol (indirect graph
+identification, as on a Fuseki dataset URL): ``GET /sparql?default`` gives the default graph (the
+union of every named graph) and ``GET /sparql?graph=IRI`` one named graph, whole, in the negotiated
+RDF format; an unknown graph is a 404. Writes (PUT, DELETE, PATCH, or a POST of RDF) are 403.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,7 +29,14 @@ from rdflib.namespace import RDF, RDFS, VOID
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..errors import BadParameter, BadRequest, NotAcceptable, QueryTooLarge, UpdateForbidden
+from ..errors import (
+    BadParameter,
+    BadRequest,
+    NotAcceptable,
+    NotFound,
+    QueryTooLarge,
+    UpdateForbidden,
+)
 from ..formats import (
     GRAPH_FORMATS,
     HTML,
@@ -101,13 +114,18 @@ def read_request(req: Request, max_bytes: int) -> ProtocolRequest:
     if req.method == "POST" and req.mimetype not in (FORM, SPARQL_QUERY):
         raise UnsupportedMediaType(f"a SPARQL query is posted as {FORM} or {SPARQL_QUERY}, "
                                    f"not {req.mimetype or 'without a Content-Type'}")
+    charset = req.mimetype_params.get("charset") if req.method == "POST" else None
+    if charset is not None and charset.strip().strip('"').lower() not in (
+            "utf-8", "utf8", "us-ascii", "ascii"):  # ASCII text is UTF-8 text
+        raise BadRequest(f"a SPARQL Protocol request body is UTF-8 text; this one says "
+                         f"charset={charset} (send it in UTF-8)")
     if req.method == "POST" and req.mimetype == SPARQL_QUERY:
         if req.content_length is not None and req.content_length > max_bytes:
             raise _too_large(req.content_length, max_bytes)
         raw = req.get_data(cache=True)
         try:
-            texts = [raw.decode(req.mimetype_params.get("charset", "utf-8"))] if raw else []
-        except (UnicodeDecodeError, LookupError):
+            texts = [raw.decode("utf-8")] if raw else []
+        except UnicodeDecodeError:
             raise BadRequest("the query is not valid UTF-8 text") from None
     else:
         texts = _values(req, "query")
@@ -169,10 +187,11 @@ def _states_form(text: str) -> bool:
     return bool(re.search(r"\b(SELECT|ASK)\b", text, re.IGNORECASE))
 
 
-def _query_variant(protocol: ProtocolRequest, formats: Formats) -> str:
-    """The ETag variant of a query response: the formats and a hash of the query and dataset."""
+def _query_variant(protocol: ProtocolRequest, formats: Formats, base: str | None = None) -> str:
+    """The ETag variant of a query response: the formats and a hash of the query, dataset and
+    base IRI."""
     key = "\x00".join([protocol.query or "", *protocol.default_graphs, "\x01",
-                       *protocol.named_graphs])
+                       *protocol.named_graphs, "\x02", base or ""])
     return f"q{hashlib.sha256(key.encode('utf-8')).hexdigest()[:16]}-{formats.variant}"
 
 
@@ -180,6 +199,8 @@ def _query_variant(protocol: ProtocolRequest, formats: Formats) -> str:
 def endpoint() -> BaseResponse:
     """The SPARQL 1.1 Protocol: run a query, or describe the service when there is none."""
     app_ctx = ctx()
+    if is_graph_store_request(request):
+        return graph_store_read(app_ctx)
     protocol = read_request(request, app_ctx.settings.max_query_bytes)
     if protocol.query is None:
         if request.method in ("GET", "HEAD"):
@@ -199,7 +220,8 @@ def endpoint() -> BaseResponse:
         raise _not_acceptable("CONSTRUCT or DESCRIBE", GRAPH_FORMATS)
     if form in ("select", "ask") and formats.select is None and _states_form(protocol.query):
         raise _not_acceptable("SELECT or ASK", SELECT_FORMATS)
-    variant = _query_variant(protocol, formats)
+    base = endpoint_base()
+    variant = _query_variant(protocol, formats, base)
     cached_answer = unchanged(variant)
     if cached_answer is not None:
         return cached_answer
@@ -207,7 +229,8 @@ def endpoint() -> BaseResponse:
         protocol.query,
         select_format=formats.select or SELECT_FORMATS["json"],
         graph_format=formats.graph or GRAPH_FORMATS["turtle"],
-        default_graphs=protocol.default_graphs, named_graphs=protocol.named_graphs)
+        default_graphs=protocol.default_graphs, named_graphs=protocol.named_graphs,
+        base_iri=base)
     if result.kind == "graph" and formats.graph is None:
         raise _not_acceptable("CONSTRUCT or DESCRIBE", GRAPH_FORMATS)
     if result.kind != "graph" and formats.select is None:
@@ -216,6 +239,100 @@ def endpoint() -> BaseResponse:
     response.headers["X-Citygraph-Rows"] = str(result.rows)
     response.headers["X-Citygraph-Truncated"] = "true" if result.truncated else "false"
     return response
+
+
+# ------------------------------------------------------------------------------------------------
+# Graph Store HTTP Protocol, read side (indirect identification: ?default, ?graph=IRI)
+# ------------------------------------------------------------------------------------------------
+
+#: Every graph's triples, as a graph-store GET answers them (the dataset names the graph).
+GRAPH_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+#: Parameters of the SPARQL Protocol: a request with one of them is not a graph-store request.
+PROTOCOL_PARAMETERS = ("query", "update", "using-graph-uri", "using-named-graph-uri")
+
+
+def is_graph_store_request(req: Request) -> bool:
+    """True for a Graph Store Protocol request: ``default`` or ``graph`` in the URL, and no
+    query or update (a POST of RDF counts: it is a write, refused)."""
+    if "default" not in req.args and "graph" not in req.args:
+        return False
+    if any(name in req.args for name in PROTOCOL_PARAMETERS):
+        return False
+    return not (req.method == "POST" and req.mimetype == FORM
+                and any(name in req.form for name in PROTOCOL_PARAMETERS))
+
+
+def graph_store_graph(req: Request, graphs: Mapping[str, int]) -> str | None:
+    """The graph a graph-store request names: None for the default graph, else a named graph's
+    IRI (400 when the parameters are ambiguous or not an absolute IRI, 404 when unknown)."""
+    names = req.args.getlist("graph")
+    if "default" in req.args:
+        if names:
+            raise BadRequest("give either 'default' or 'graph=IRI', not both")
+        if any(v for v in req.args.getlist("default")):
+            raise BadParameter("default", "takes no value: write ?default")
+        return None
+    if len(names) != 1:
+        raise BadRequest("give exactly one 'graph' parameter (an absolute IRI)")
+    try:
+        iri = ox.NamedNode(names[0]).value
+    except ValueError as exc:
+        raise BadParameter("graph", f"{names[0]!r} is not an absolute IRI ({exc})") from None
+    if iri not in graphs or not iri:
+        raise NotFound(f"there is no graph <{iri}> in this dataset; its named graphs are listed "
+                       "in the service description (GET /sparql)")
+    return iri
+
+
+def graph_store_read(app_ctx: AppContext) -> BaseResponse:
+    """A Graph Store Protocol GET/HEAD: the whole graph in the negotiated RDF format."""
+    if request.method == "POST":
+        raise UpdateForbidden("the graph store is read-only: RDF cannot be posted to a graph here")
+    graph = graph_store_graph(request, app_ctx.manifest.graphs)
+    names = _format_names(request)
+    if names:
+        fmt = next((f for f in (_graph_format(n) for n in names) if f is not None), None)
+    else:
+        fmt = negotiate(request.headers.get("Accept"), GRAPH_FORMATS, GRAPH_FORMATS["turtle"])
+    if fmt is None:
+        raise _not_acceptable("graph", GRAPH_FORMATS)
+    name = graph if graph is not None else ""
+    variant = f"gsp{hashlib.sha256(name.encode('utf-8')).hexdigest()[:16]}-{fmt.name}"
+    cached_answer = unchanged(variant)
+    if cached_answer is not None:
+        return cached_answer
+    result = app_ctx.run_query(
+        GRAPH_TRIPLES, select_format=SELECT_FORMATS["json"], graph_format=fmt,
+        default_graphs=() if graph is None else (graph,), max_rows=sys.maxsize)
+    response = negotiated(result.body, fmt, variant=variant, weak=True)
+    response.headers["X-Citygraph-Rows"] = str(result.rows)
+    return response
+
+
+WRITE_METHODS = ("PUT", "DELETE", "PATCH")
+
+
+@bp.before_app_request
+def graph_store_write() -> None:
+    """Writes to the graph store (PUT, DELETE, PATCH of ``/sparql?graph=…`` or ``?default``)
+    are 403, read-only; other such requests to ``/sparql`` stay a 405 with ``Allow``.
+
+    A hook rather than a route, so that ``/sparql`` allows (and ``OPTIONS`` lists) only the
+    methods it serves.
+    """
+    if request.method in WRITE_METHODS and request.path == "/sparql" and (
+            "default" in request.args or "graph" in request.args):
+        raise UpdateForbidden(f"the graph store is read-only: {request.method} of a graph is not "
+                              "allowed (GET ?default or ?graph=IRI reads one)")
+
+
+def endpoint_base() -> str | None:
+    """The base IRI of a query's relative IRIs: the endpoint's URL (as Oxigraph and Fuseki do);
+    None when the request's host makes no valid IRI."""
+    try:
+        return ox.NamedNode(url_for("sparql.endpoint", _external=True)).value
+    except ValueError:
+        return None
 
 
 def service_description_response(app_ctx: AppContext) -> BaseResponse:
