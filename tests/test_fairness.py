@@ -1,0 +1,167 @@
+"""Fair scheduling against a real ``citygraph serve``: one client abusing (127.0.0.2) does not
+stall four others (127.0.0.3–6); it gets 429s with Retry-After, they keep their latency."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from citygraph.config import Settings
+from citygraph.pipeline import BuildResult
+
+QUERY_TIMEOUT = 2.0
+#: The default budget is 30 s per minute with a 10 s timeout (three runaway queries a
+#: minute); the test keeps that ratio with its 2 s timeout.
+QUERY_SECONDS = 6.0
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+SMALL = "SELECT ?city ?label WHERE { ?city a cg:City ; rdfs:label ?label } ORDER BY ?label LIMIT 20"
+ABUSER = "127.0.0.2"
+NORMAL = ("127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6")
+BASELINE_SECONDS = 6.0
+ABUSE_SECONDS = 16.0
+THINK_SECONDS = 0.05
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer as a client saw it."""
+
+    status: int  # 0: no HTTP answer at all (connection refused, reset, timed out)
+    seconds: float
+    retry_after: str | None = None
+
+
+def ask(port: int, source: str, query: str, timeout: float = 30.0) -> Reply:
+    """GET /sparql?query=… from the loopback address ``source``, on a connection of its own."""
+    path = "/sparql?" + urllib.parse.urlencode({"query": query, "format": "json"})
+    start = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
+                                      source_address=(source, 0))
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return Reply(response.status, time.monotonic() - start, response.getheader("Retry-After"))
+    except OSError:
+        return Reply(0, time.monotonic() - start)
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def port(settings: Settings, built: BuildResult) -> Iterator[int]:
+    """A ``citygraph serve`` subprocess with a 2 s query timeout and the default concurrency."""
+    number = free_port()
+    command = [sys.executable, "-m", "citygraph", "serve", "--root", str(settings.root),
+               "--dist", str(settings.dist_dir), "--port", str(number),
+               "--setting", f"query_timeout={QUERY_TIMEOUT}",
+               "--setting", f"client_query_seconds={QUERY_SECONDS}",
+               "--setting", "client_concurrent_queries=1", "--setting", "query_workers=2"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + 60
+        while ask(number, "127.0.0.1", "ASK {}", timeout=5).status != 200:
+            assert process.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.2)
+        yield number
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+@dataclass
+class Clients:
+    """Normal clients, each sending small queries one after the other until told to stop."""
+
+    port: int
+    replies: list[Reply] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def _loop(self, source: str) -> None:
+        while not self.stop.is_set():
+            self.replies.append(ask(self.port, source, SMALL))
+            time.sleep(THINK_SECONDS)
+
+    def run(self, seconds: float) -> list[Reply]:
+        """Run every normal client for ``seconds``; return their replies."""
+        threads = [threading.Thread(target=self._loop, args=(s,)) for s in NORMAL]
+        for thread in threads:
+            thread.start()
+        time.sleep(seconds)
+        self.stop.set()
+        for thread in threads:
+            thread.join(60)
+        return self.replies
+
+
+def p95(replies: list[Reply]) -> float:
+    """The 95th percentile of the replies' latencies."""
+    ordered = sorted(r.seconds for r in replies)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def test_an_abuser_gets_429s_while_four_others_keep_their_latency(port: int) -> None:
+    for source in NORMAL:  # warm up: every client's first connection
+        assert ask(port, source, SMALL).status == 200
+    baseline = Clients(port).run(BASELINE_SECONDS)
+    assert baseline and all(r.status == 200 for r in baseline)
+
+    abuse: list[Reply] = []
+    stop = threading.Event()
+
+    def abuser() -> None:
+        fired: list[threading.Thread] = []
+        while not stop.is_set():
+            thread = threading.Thread(target=lambda: abuse.append(ask(port, ABUSER, RUNAWAY)))
+            thread.start()
+            fired.append(thread)
+            stop.wait(1.0)
+        for thread in fired:
+            thread.join(30)
+
+    abusing = threading.Thread(target=abuser)
+    abusing.start()
+    try:
+        loaded = Clients(port).run(ABUSE_SECONDS)
+    finally:
+        stop.set()
+        abusing.join(60)
+
+    failed = [r for r in loaded if r.status != 200]
+    base_p95, loaded_p95 = p95(baseline), p95(loaded)
+    statuses = sorted(r.status for r in abuse)
+    print(f"\nbaseline: {len(baseline)} requests, p95 {base_p95 * 1000:.1f} ms; with the abuser: "
+          f"{len(loaded)} requests, {len(failed)} failed ({100 * len(failed) / len(loaded):.2f} %), "
+          f"p95 {loaded_p95 * 1000:.1f} ms; abuser statuses {statuses}")
+    assert len(failed) <= 0.01 * len(loaded)
+    assert loaded_p95 <= 2 * base_p95
+    # The abuser's runaway queries ran to the timeout (503) until its budget was used up; then
+    # it was told to come back later, with the seconds until its budget is back.
+    assert 503 in statuses and 429 in statuses
+    limited = [r for r in abuse if r.status == 429]
+    assert all(r.retry_after is not None and 1 <= int(r.retry_after) <= 62 for r in limited)
+    ran = statuses.count(503)
+    assert ran <= QUERY_SECONDS / QUERY_TIMEOUT + 1  # at most the budget's worth (+ the one running)
