@@ -16,9 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from flask import Flask
 
 from citygraph.config import Settings
 from citygraph.pipeline import BuildResult
+from citygraph.web import create_app
+from citygraph.web.context import AppContext, user_waiting
 
 QUERY_TIMEOUT = 2.0
 #: The default budget is 30 s per minute with a 10 s timeout (three runaway queries a
@@ -165,3 +168,111 @@ def test_an_abuser_gets_429s_while_four_others_keep_their_latency(port: int) -> 
     assert all(r.retry_after is not None and 1 <= int(r.retry_after) <= 62 for r in limited)
     ran = statuses.count(503)
     assert ran <= QUERY_SECONDS / QUERY_TIMEOUT + 1  # at most the budget's worth (+ the one running)
+
+
+# --- in process: the scheduler in front of the user-query pool --------------------------------
+
+def context_of(app: Flask) -> AppContext:
+    """The AppContext of an app."""
+    value = app.extensions["citygraph"]
+    assert isinstance(value, AppContext)
+    return value
+
+
+def make_app(settings: Settings, app_context: AppContext, **changes: object) -> Flask:
+    """An app with a context (and scheduler, and worker pools) of its own."""
+    tight = settings.replace(query_timeout=1.0, query_workers=1, client_concurrent_queries=1,
+                             client_query_seconds=5.0, **changes)
+    context = AppContext(tight, app_context.manifest, app_context.store, app_context.queries)
+    return create_app(tight, {"TESTING": True}, context=context)
+
+
+@pytest.fixture(scope="module")
+def behind_proxy(settings: Settings, app_context: AppContext) -> Iterator[Flask]:
+    """An app that trusts one reverse proxy in front of it."""
+    app = make_app(settings, app_context, trusted_proxies=1)
+    yield app
+    context_of(app).close()
+
+
+@pytest.fixture(scope="module")
+def direct(settings: Settings, app_context: AppContext) -> Iterator[Flask]:
+    """An app that trusts no proxy (the default)."""
+    app = make_app(settings, app_context)
+    yield app
+    context_of(app).close()
+
+
+def query(app: Flask, text: str = "ASK { ?c a cg:City }", remote: str = "192.0.2.10",
+          forwarded: str | None = None) -> tuple[int, str, dict[str, str]]:
+    """Send a query as the client at ``remote`` (with an X-Forwarded-For header, if given)."""
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    response = app.test_client().get("/sparql", query_string={"query": text, "format": "json"},
+                                     headers=headers, environ_base={"REMOTE_ADDR": remote})
+    return response.status_code, response.get_data(as_text=True), dict(response.headers)
+
+
+def test_past_the_seconds_budget_a_client_gets_429_with_retry_after(direct: Flask) -> None:
+    scheduler = context_of(direct).scheduler
+    scheduler.admit("192.0.2.20").finish(charge=5.0)  # the whole budget, used a moment ago
+    status, body, headers = query(direct, remote="192.0.2.20")
+    assert status == 429 and headers["Content-Type"].startswith("text/plain")
+    assert "query budget used up for 192.0.2.20" in body
+    assert 59 <= int(headers["Retry-After"]) <= 60
+    assert query(direct, remote="192.0.2.21")[0] == 200  # another client is served
+
+
+def test_past_the_concurrency_budget_a_client_gets_429(direct: Flask) -> None:
+    running = context_of(direct).scheduler.admit("192.0.2.30")  # a query of it still runs
+    try:
+        status, body, headers = query(direct, remote="192.0.2.30")
+        assert status == 429 and "at most 1 may run at a time" in body
+        assert 1 <= int(headers["Retry-After"]) <= 1  # it ends within the 1 s timeout
+    finally:
+        running.finish()
+    assert query(direct, remote="192.0.2.30")[0] == 200
+
+
+def test_errors_release_the_slot_and_a_timeout_charges_the_full_timeout(direct: Flask) -> None:
+    scheduler = context_of(direct).scheduler
+    for _ in range(3):  # one at a time allowed: a failed query must not keep its slot
+        assert query(direct, "SELECT * WHERE {", remote="192.0.2.40")[0] == 400
+    assert scheduler.usage("192.0.2.40").running == 0
+    assert query(direct, RUNAWAY, remote="192.0.2.41")[0] == 503
+    assert scheduler.usage("192.0.2.41") == type(scheduler.usage("x"))(0, 1.0)
+    assert query(direct, remote="192.0.2.42")[0] == 200
+    assert 0 < scheduler.usage("192.0.2.42").seconds < 1.0  # the time it held a worker
+
+
+def test_the_servers_own_queries_are_not_charged(direct: Flask) -> None:
+    scheduler = context_of(direct).scheduler
+    scheduler.admit("192.0.2.50").finish(charge=5.0)
+    page = direct.test_client().get("/id/city/dortmund", headers={"Accept": "text/turtle"},
+                                    environ_base={"REMOTE_ADDR": "192.0.2.50"})
+    assert page.status_code == 200  # a linked-data page: internal queries, no budget
+    assert query(direct, remote="192.0.2.50")[0] == 429
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(direct: Flask) -> None:
+    context_of(direct).scheduler.admit("192.0.2.60").finish(charge=5.0)
+    assert query(direct, remote="192.0.2.60", forwarded="198.51.100.7")[0] == 429
+    assert context_of(direct).scheduler.usage("198.51.100.7").seconds == 0
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address(behind_proxy: Flask) -> None:
+    scheduler = context_of(behind_proxy).scheduler
+    scheduler.admit("198.51.100.8").finish(charge=5.0)
+    proxy = "10.0.0.1"  # every request comes from the proxy's address
+    status, body, _ = query(behind_proxy, remote=proxy, forwarded="198.51.100.8")
+    assert status == 429 and "198.51.100.8" in body
+    assert query(behind_proxy, remote=proxy, forwarded="198.51.100.9")[0] == 200
+    # A client cannot forge its way out: the proxy appends what it saw, and only that counts.
+    assert query(behind_proxy, remote=proxy, forwarded="203.0.113.1, 198.51.100.8")[0] == 429
+    assert scheduler.usage(proxy) == type(scheduler.usage("x"))(0, 0.0)
+
+
+def test_the_waiting_room_is_sized_from_the_threads(app_context: AppContext) -> None:
+    assert user_waiting(Settings(threads=8, query_workers=2)) == 4
+    assert user_waiting(Settings(threads=16, query_workers=2)) == 12
+    pool = app_context.query_executor()
+    assert pool.max_waiting == user_waiting(app_context.settings)

@@ -1,0 +1,185 @@
+"""Slow clients against a real ``citygraph serve``: 500 connections trickling header lines do not
+keep a new client from its answer (the server holds them all; waitress's default limit of 100
+connections would lock the new client out)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from citygraph.config import Settings
+from citygraph.pipeline import BuildResult
+from citygraph.web.server import RESERVED_FILES, raise_open_files, waitress_options
+
+SLOW_CLIENTS = 500
+ANSWER_WITHIN = 2.0  # seconds: the target of issue 10
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def ask(port: int, timeout: float) -> tuple[int, float]:
+    """A fresh client's ``ASK {}``: its status (0: no answer in time) and seconds taken."""
+    start = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", "/sparql?" + urllib.parse.urlencode({"query": "ASK {}"}))
+        response = conn.getresponse()
+        response.read()
+        return response.status, time.monotonic() - start
+    except OSError:
+        return 0, time.monotonic() - start
+    finally:
+        conn.close()
+
+
+def open_sockets(pid: int) -> int:
+    """How many sockets the process ``pid`` has open (from /proc)."""
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except OSError:
+            pass
+    return count
+
+
+@contextmanager
+def serving(settings: Settings, *extra: str) -> Iterator[tuple[int, int]]:
+    """``citygraph serve`` on a free port (with ``--setting`` values ``extra``): (port, pid)."""
+    port = free_port()
+    command = [sys.executable, "-m", "citygraph", "serve", "--root", str(settings.root),
+               "--dist", str(settings.dist_dir), "--port", str(port),
+               "--setting", "query_workers=1"]
+    for item in extra:
+        command += ["--setting", item]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while ask(port, 5)[0] != 200:
+            assert process.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.2)
+        yield port, process.pid
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+@contextmanager
+def trickling(port: int, count: int) -> Iterator[list[str]]:
+    """``count`` connections that send a request line, then one header line a second, never
+    ending their headers; yields the list of errors seen while trickling (all closed after)."""
+    socks: list[socket.socket] = []
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def trickle() -> None:
+        line = 0
+        while not stop.wait(1.0):
+            line += 1
+            for sock in socks:
+                try:
+                    sock.sendall(f"X-Slow-{line}: {line}\r\n".encode())
+                except OSError as exc:
+                    errors.append(str(exc))
+
+    try:
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(b"GET /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            socks.append(sock)
+        thread = threading.Thread(target=trickle)
+        thread.start()
+        try:
+            yield errors
+        finally:
+            stop.set()
+            thread.join(30)
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def wait_for_sockets(pid: int, count: int, limit: float = 20.0) -> int:
+    """Wait until the server holds at least ``count`` sockets; return how many it holds."""
+    deadline = time.monotonic() + limit
+    held = open_sockets(pid)
+    while held < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+        held = open_sockets(pid)
+    return held
+
+
+def test_a_new_client_is_answered_while_500_slow_clients_trickle_headers(
+        settings: Settings, built: BuildResult) -> None:
+    with serving(settings) as (port, pid):
+        own = open_sockets(pid)  # listening socket, worker pipes
+        with trickling(port, SLOW_CLIENTS) as errors:
+            # The server has accepted every slow connection (none waits in the backlog).
+            assert wait_for_sockets(pid, own + SLOW_CLIENTS) >= own + SLOW_CLIENTS
+            time.sleep(1.5)  # at least one round of trickled header lines
+            status, seconds = ask(port, timeout=30)
+            print(f"\nanswered in {seconds * 1000:.0f} ms with {SLOW_CLIENTS} slow clients")
+            assert status == 200 and seconds < ANSWER_WITHIN
+            assert open_sockets(pid) >= own + SLOW_CLIENTS and errors == []  # all still held
+
+
+def test_the_connection_limit_is_what_lets_them_in(settings: Settings, built: BuildResult) -> None:
+    # The same trickle against a limit of 100 (waitress's default): the new client gets no answer.
+    with serving(settings, "connection_limit=100") as (port, pid), trickling(port, 110):
+        time.sleep(1.5)
+        assert ask(port, timeout=ANSWER_WITHIN)[0] == 0
+
+
+def test_waitress_options_poll_and_keep_the_limit_within_open_files() -> None:
+    options = waitress_options(Settings(connection_limit=1000, channel_timeout=60), 20_000)
+    assert options["asyncore_use_poll"] is True  # select() cannot watch more than 1024 sockets
+    assert (options["connection_limit"], options["channel_timeout"]) == (1000, 60)
+    assert options["clear_untrusted_proxy_headers"] is True
+    assert waitress_options(Settings(trusted_proxies=1), 20_000)[
+        "clear_untrusted_proxy_headers"] is False  # ProxyFix reads X-Forwarded-For then
+    lowered = waitress_options(Settings(connection_limit=5000), 1024)["connection_limit"]
+    assert lowered == 1024 - RESERVED_FILES
+
+
+def test_raise_open_files_raises_the_soft_limit_up_to_the_hard_limit() -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import resource; from citygraph.web.server import raise_open_files; "
+         f"resource.setrlimit(resource.RLIMIT_NOFILE, (256, {hard})); "
+         "print(raise_open_files(600), resource.getrlimit(resource.RLIMIT_NOFILE)[0])"],
+        capture_output=True, text=True, check=True, timeout=60)
+    expected = 600 if hard == resource.RLIM_INFINITY else min(600, hard)
+    assert probe.stdout.split() == [str(expected), str(expected)]
+    assert raise_open_files(1) == soft  # already enough: left alone
+
+
+@pytest.mark.parametrize("name", ["connection_limit", "channel_timeout", "backlog"])
+def test_server_settings_must_be_positive(name: str) -> None:
+    from citygraph.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_sources({name: "0"}, environ={})
