@@ -15,6 +15,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -49,12 +50,19 @@ def ask(port: int, timeout: float) -> tuple[int, float]:
         conn.close()
 
 
-def open_sockets(pid: int) -> int:
-    """How many sockets the process ``pid`` has open (from /proc)."""
+def held(pid: int, port: int, clients: set[int]) -> int:
+    """How many of the connections from the local ports ``clients`` to ``port`` the process
+    ``pid`` has accepted (holds as open files; one waiting in the backlog is not counted)."""
+    inodes: set[str] = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, inode = fields[1], fields[2], fields[9]
+        if int(local.split(":")[1], 16) == port and int(remote.split(":")[1], 16) in clients:
+            inodes.add(inode)
     count = 0
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
-            count += os.readlink(fd).startswith("socket:")
+            count += os.readlink(fd).removeprefix("socket:[").removesuffix("]") in inodes
         except OSError:
             pass
     return count
@@ -85,12 +93,21 @@ def serving(settings: Settings, *extra: str) -> Iterator[tuple[int, int]]:
             process.wait(5)
 
 
+@dataclass(frozen=True)
+class Trickle:
+    """The slow connections: their local ports, and the errors seen while trickling."""
+
+    ports: set[int]
+    errors: list[str]
+
+
 @contextmanager
-def trickling(port: int, count: int) -> Iterator[list[str]]:
+def trickling(port: int, count: int) -> Iterator[Trickle]:
     """``count`` connections that send a request line, then one header line a second, never
-    ending their headers; yields the list of errors seen while trickling (all closed after)."""
+    ending their headers (all closed afterwards)."""
     socks: list[socket.socket] = []
     errors: list[str] = []
+    ports: set[int] = set()
     stop = threading.Event()
 
     def trickle() -> None:
@@ -108,10 +125,11 @@ def trickling(port: int, count: int) -> Iterator[list[str]]:
             sock = socket.create_connection(("127.0.0.1", port), timeout=10)
             sock.sendall(b"GET /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\n")
             socks.append(sock)
+            ports.add(sock.getsockname()[1])
         thread = threading.Thread(target=trickle)
         thread.start()
         try:
-            yield errors
+            yield Trickle(ports, errors)
         finally:
             stop.set()
             thread.join(30)
@@ -120,35 +138,34 @@ def trickling(port: int, count: int) -> Iterator[list[str]]:
             sock.close()
 
 
-def wait_for_sockets(pid: int, count: int, limit: float = 20.0) -> int:
-    """Wait until the server holds at least ``count`` sockets; return how many it holds."""
+def wait_until_held(pid: int, port: int, slow: Trickle, limit: float = 20.0) -> int:
+    """Wait until the server has accepted every slow connection; return how many it holds."""
     deadline = time.monotonic() + limit
-    held = open_sockets(pid)
-    while held < count and time.monotonic() < deadline:
+    count = held(pid, port, slow.ports)
+    while count < len(slow.ports) and time.monotonic() < deadline:
         time.sleep(0.2)
-        held = open_sockets(pid)
-    return held
+        count = held(pid, port, slow.ports)
+    return count
 
 
 def test_a_new_client_is_answered_while_500_slow_clients_trickle_headers(
         settings: Settings, built: BuildResult) -> None:
-    with serving(settings) as (port, pid):
-        own = open_sockets(pid)  # listening socket, worker pipes
-        with trickling(port, SLOW_CLIENTS) as errors:
-            # The server has accepted every slow connection (none waits in the backlog).
-            assert wait_for_sockets(pid, own + SLOW_CLIENTS) >= own + SLOW_CLIENTS
-            time.sleep(1.5)  # at least one round of trickled header lines
-            status, seconds = ask(port, timeout=30)
-            print(f"\nanswered in {seconds * 1000:.0f} ms with {SLOW_CLIENTS} slow clients")
-            assert status == 200 and seconds < ANSWER_WITHIN
-            assert open_sockets(pid) >= own + SLOW_CLIENTS and errors == []  # all still held
+    with serving(settings) as (port, pid), trickling(port, SLOW_CLIENTS) as slow:
+        # The server has accepted every slow connection (none waits in the backlog).
+        assert wait_until_held(pid, port, slow) == SLOW_CLIENTS
+        time.sleep(1.5)  # at least one round of trickled header lines
+        status, seconds = ask(port, timeout=30)
+        print(f"\nanswered in {seconds * 1000:.0f} ms with {SLOW_CLIENTS} slow clients")
+        assert status == 200 and seconds < ANSWER_WITHIN
+        assert held(pid, port, slow.ports) == SLOW_CLIENTS and slow.errors == []  # still held
 
 
 def test_the_connection_limit_is_what_lets_them_in(settings: Settings, built: BuildResult) -> None:
     # The same trickle against a limit of 100 (waitress's default): the new client gets no answer.
-    with serving(settings, "connection_limit=100") as (port, pid), trickling(port, 110):
+    with serving(settings, "connection_limit=100") as (port, pid), trickling(port, 110) as slow:
         time.sleep(1.5)
         assert ask(port, timeout=ANSWER_WITHIN)[0] == 0
+        assert held(pid, port, slow.ports) <= 100
 
 
 def test_waitress_options_poll_and_keep_the_limit_within_open_files() -> None:
