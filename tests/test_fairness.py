@@ -271,6 +271,16 @@ def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address(behind_proxy
     assert scheduler.usage(proxy) == type(scheduler.usage("x"))(0, 0.0)
 
 
+def test_behind_a_trusted_proxy_links_use_the_scheme_it_was_reached_by(behind_proxy: Flask,
+                                                                       direct: Flask) -> None:
+    headers = {"X-Forwarded-For": "198.51.100.10", "X-Forwarded-Proto": "https",
+               "Accept": "application/n-triples"}
+    proxied = behind_proxy.test_client().get("/sparql", headers=headers).get_data(as_text=True)
+    assert "<https://localhost/sparql>" in proxied  # the Service Description's endpoint
+    plain = direct.test_client().get("/sparql", headers=headers).get_data(as_text=True)
+    assert "<http://localhost/sparql>" in plain and "https://localhost" not in plain
+
+
 def test_the_waiting_room_is_sized_from_the_threads(app_context: AppContext) -> None:
     assert user_waiting(Settings(threads=8, query_workers=2)) == 4
     assert user_waiting(Settings(threads=16, query_workers=2)) == 12

@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     app.register_blueprint(page.bp)
     app.register_blueprint(linked_data.bp)  # last: it answers the catch-all IRI paths
     hops = ctx.settings.trusted_proxies
-    if hops:  # the client is the address the outermost trusted proxy saw, not the proxy's own
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
+    if hops:  # the client is the address the outermost trusted proxy saw, not the proxy's own;
+        # the scheme is the one it was reached by (https behind a TLS proxy)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
