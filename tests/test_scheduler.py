@@ -210,3 +210,15 @@ def test_budgets_hold_under_concurrent_threads() -> None:
 def test_bad_budgets_are_refused(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         Scheduler(int(kwargs["concurrent"]), kwargs["seconds"], max_hold=kwargs["max_hold"])
+
+
+@pytest.mark.parametrize(("name", "value"), [("client_concurrent_queries", "-1"),
+                                             ("client_query_seconds", "-0.5"),
+                                             ("client_query_seconds", "inf"),
+                                             ("trusted_proxies", "-1")])
+def test_budget_settings_must_be_zero_or_more(name: str, value: str) -> None:
+    from citygraph.config import Settings
+    from citygraph.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_sources({name: value}, environ={})
