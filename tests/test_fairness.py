@@ -271,6 +271,14 @@ def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address(behind_proxy
     assert scheduler.usage(proxy) == type(scheduler.usage("x"))(0, 0.0)
 
 
+def test_an_ipv6_client_is_its_64_network(behind_proxy: Flask) -> None:
+    scheduler = context_of(behind_proxy).scheduler
+    scheduler.admit("2001:db8:5:6::/64").finish(charge=5.0)
+    for address in ("2001:db8:5:6::1", "2001:db8:5:6:ffff:1:2:3"):  # same /64: same budget
+        assert query(behind_proxy, remote="10.0.0.1", forwarded=address)[0] == 429
+    assert query(behind_proxy, remote="10.0.0.1", forwarded="2001:db8:5:7::1")[0] == 200
+
+
 def test_behind_a_trusted_proxy_links_use_the_scheme_it_was_reached_by(behind_proxy: Flask,
                                                                        direct: Flask) -> None:
     headers = {"X-Forwarded-For": "198.51.100.10", "X-Forwarded-Proto": "https",

@@ -27,6 +27,7 @@ Pure logic: no I/O, thread-safe, the clock injectable for tests.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
@@ -207,6 +208,28 @@ class Scheduler:
             elif state.idle:
                 del self._clients[ticket.client]
             return amount
+
+
+def client_key(address: str) -> str:
+    """The client an address stands for: an IPv4 address itself, an IPv6 address its /64 network
+    (one subscriber's prefix: rotating addresses within it does not buy new budgets).
+
+    >>> client_key("192.0.2.7"), client_key("::ffff:192.0.2.7")
+    ('192.0.2.7', '192.0.2.7')
+    >>> client_key("2001:db8:1:2:aaaa::1")
+    '2001:db8:1:2::/64'
+    >>> client_key("not an address")
+    'not an address'
+    """
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def _whole(seconds: float) -> int:

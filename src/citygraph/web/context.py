@@ -17,7 +17,7 @@ from ..formats import Answer, Format
 from ..pipeline import build, is_stale
 from ..publish import Manifest
 from ..queries import NamedQuery, load_catalogue
-from ..scheduler import Scheduler, Ticket
+from ..scheduler import Scheduler, Ticket, client_key
 from ..store import EmbeddedStore
 
 #: The scheduler ticket of the user query this thread runs (told when it gets a worker).
@@ -37,10 +37,11 @@ class UserPool(Executor):
 
 
 def client_id() -> str | None:
-    """The client of the current request (its address, after ProxyFix), or None outside one."""
+    """The client of the current request (its address after ProxyFix; for IPv6 its /64), or
+    None outside a request."""
     if not has_request_context():
         return None
-    return request.remote_addr or "unknown"
+    return client_key(request.remote_addr or "unknown")
 
 
 @dataclass
