@@ -165,7 +165,8 @@ def test_the_connection_limit_is_what_lets_them_in(settings: Settings, built: Bu
     with serving(settings, "connection_limit=100") as (port, pid), trickling(port, 110) as slow:
         time.sleep(1.5)
         assert ask(port, timeout=ANSWER_WITHIN)[0] == 0
-        assert held(pid, port, slow.ports) <= 100
+        # The server is alive and holds as many as its limit lets it (its own sockets count).
+        assert 90 <= held(pid, port, slow.ports) <= 100
 
 
 def test_waitress_options_poll_and_keep_the_limit_within_open_files() -> None:
