@@ -156,11 +156,10 @@ class Scheduler:
             if self.seconds:
                 in_flight = sum(t.held(now) for t in state.running)
                 if state.used + in_flight >= self.seconds:
+                    back = _whole(self._back(state, in_flight, now))
                     raise RateLimited(
                         f"query budget used up for {client}: at most {self.seconds:g} s of query "
-                        f"time per {self.window:g} s; the next query may start in "
-                        f"{_whole(self._back(state, in_flight, now))} s",
-                        _whole(self._back(state, in_flight, now)))
+                        f"time per {self.window:g} s; the next query may start in {back} s", back)
             ticket = Ticket(self, client, now)
             state.running.add(ticket)
             return ticket
