@@ -51,7 +51,8 @@ def server(settings: Settings, app_context: object,
 
     queries_dir = tmp_path_factory.mktemp("browser-queries")
     (queries_dir / "browser-cities.rq").write_text(CITIES_QUERY, encoding="utf-8")
-    served = settings.replace(max_rows=MAX_ROWS)
+    # The browser and the test itself are one client (127.0.0.1) sending queries side by side.
+    served = settings.replace(max_rows=MAX_ROWS, client_concurrent_queries=4)
     queries = {**app_context.queries, **load_catalogue(queries_dir)}
     context = dataclasses.replace(app_context, settings=served, queries=queries)  # type: ignore[type-var]
     app = create_app(served, context=context)

@@ -82,8 +82,9 @@ def alive(pid: int) -> bool:
 def server(settings: Settings, built: BuildResult) -> Iterator[Server]:
     """``citygraph serve`` on a free port of 127.0.0.1, once per session; stopped at the end."""
     port = free_port()
+    # Every client of this module is 127.0.0.1: let it run more than one query at a time.
     env = {**os.environ, "CITYGRAPH_QUERY_TIMEOUT": str(QUERY_TIMEOUT),
-           "CITYGRAPH_QUERY_WORKERS": "2"}
+           "CITYGRAPH_QUERY_WORKERS": "2", "CITYGRAPH_CLIENT_CONCURRENT_QUERIES": "4"}
     cli = Path(sys.executable).with_name("citygraph")  # the installed command itself
     command = [str(cli), "serve", "--root", str(settings.root),
                "--dist", str(settings.dist_dir), "--host", "127.0.0.1", "--port", str(port)]

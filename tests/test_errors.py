@@ -21,6 +21,7 @@ STATUS = {
     "UpdateForbidden": 403, "ServiceForbidden": 403, "RemoteServiceError": 502, "NotFound": 404,
     "NotAcceptable": 406, "QueryTooLarge": 413, "QueryTooExpensive": 503, "QueryTimeout": 503,
     "PublishError": 500,
+    "RateLimited": 429,
 }
 
 

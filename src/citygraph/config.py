@@ -61,6 +61,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("service_allowlist", str, "https://query.wikidata.org/sparql",
             "SPARQL endpoints a federated query (SERVICE) may call, comma-separated; "
             "'' allows none"),
+    Setting("trusted_proxies", int, 0,
+            "reverse proxies in front of the server: the client is the address that many "
+            "X-Forwarded-For hops back; 0: X-Forwarded-For is ignored"),
+    Setting("client_concurrent_queries", int, 1,
+            "SPARQL/API queries one client may run at once (more: 429); 0: no limit"),
+    Setting("client_query_seconds", float, 30.0,
+            "seconds of query-worker time one client may use per minute (more: 429); 0: no limit"),
+    Setting("connection_limit", int, 1000,
+            "open connections the server accepts at once (slow clients included)"),
+    Setting("channel_timeout", int, 60,
+            "seconds an idle connection (no bytes received) stays open"),
+    Setting("backlog", int, 2048, "connections the kernel queues while the server is at its limit"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -93,6 +105,12 @@ class Settings:
     query_memory_mb: int = 2048
     cache_seconds: int = 300
     service_allowlist: str = "https://query.wikidata.org/sparql"
+    trusted_proxies: int = 0
+    client_concurrent_queries: int = 1
+    client_query_seconds: float = 30.0
+    connection_limit: int = 1000
+    channel_timeout: int = 60
+    backlog: int = 2048
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -113,6 +131,13 @@ class Settings:
         if self.query_memory_mb < 0:
             raise ConfigError(f"setting query_memory_mb must be 0 or more, "
                               f"got {self.query_memory_mb!r}")
+        for name in ("trusted_proxies", "client_concurrent_queries", "client_query_seconds"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ConfigError(f"setting {name} must be 0 or more, got {value!r}")
+        for name in ("connection_limit", "channel_timeout", "backlog"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"setting {name} must be positive, got {getattr(self, name)!r}")
 
     @property
     def services(self) -> frozenset[str]:

@@ -145,3 +145,21 @@ class PublishError(CitygraphError):
         super().__init__(f"cannot write the build: {path}: {reason}; {after}")
         self.path = path
         self.reason = reason
+
+
+class RateLimited(CitygraphError):
+    """A client is past its query budget (concurrent queries or query-seconds per minute): 429.
+
+    ``retry_after`` is the number of whole seconds until the budget is back (Retry-After).
+
+    >>> e = RateLimited("too many queries at once", 3)
+    >>> (e.http_status, e.retry_after)
+    (429, 3)
+    """
+
+    http_status = 429
+    retry_after = 1
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

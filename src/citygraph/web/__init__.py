@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import Settings
+from ..errors import RateLimited
 from .context import AppContext
 
 
@@ -30,10 +32,21 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     from . import api, catalog, common, linked_data, page, sparql, validation
 
     common.install(app)
+
+    @app.errorhandler(RateLimited)
+    def rate_limited(exc: RateLimited) -> Response:
+        response = common.plain(str(exc) + "\n", exc.http_status)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
     app.register_blueprint(sparql.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(page.bp)
     app.register_blueprint(validation.bp)
     app.register_blueprint(linked_data.bp)  # last: it answers the catch-all IRI paths
+    hops = ctx.settings.trusted_proxies
+    if hops:  # the client is the address the outermost trusted proxy saw, not the proxy's own;
+        # the scheme is the one it was reached by (https behind a TLS proxy)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app

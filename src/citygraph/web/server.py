@@ -1,11 +1,64 @@
-"""``citygraph serve``: the app behind waitress, a production WSGI server."""
+"""``citygraph serve``: the app behind waitress, a production WSGI server.
+
+waitress reads every request (headers and body) in its event loop before a thread runs the app,
+so a slow client holds a connection, never a thread. The settings that matter for a public
+server: ``connection_limit`` (open connections, slow clients included; past it new clients
+wait in the kernel's ``backlog``), ``channel_timeout`` (an idle connection is closed), and
+``poll()`` instead of ``select()`` (which cannot watch more than 1024 file descriptors). The
+soft limit of open files is raised (up to the hard limit) so that the connection limit can be
+reached; in front of a public server, a reverse proxy bounds what each client may hold
+(docs/deploy.md).
+"""
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..config import Settings
 from ..errors import EXIT_OK, ConfigError
+
+#: File descriptors kept for what is not a client connection: the listening socket, the
+#: worker processes' pipes, the build's files, logs.
+RESERVED_FILES = 128
+
+
+def raise_open_files(wanted: int) -> int:
+    """Raise this process's soft limit of open files to ``wanted`` (at most the hard limit);
+    return the soft limit in force afterwards."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return wanted if soft == resource.RLIM_INFINITY else soft
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (OSError, ValueError):
+        return soft
+    return target
+
+
+def waitress_options(settings: Settings, open_files: int) -> dict[str, Any]:
+    """The waitress options for ``settings``, the connection limit kept within ``open_files``.
+
+    >>> options = waitress_options(Settings(connection_limit=1000), 20000)
+    >>> options["connection_limit"], options["asyncore_use_poll"]
+    (1000, True)
+    >>> waitress_options(Settings(connection_limit=1000), 1024)["connection_limit"]
+    896
+    """
+    return {
+        "host": settings.host, "port": settings.port, "threads": settings.threads,
+        "ident": "citygraph",
+        "connection_limit": max(1, min(settings.connection_limit, open_files - RESERVED_FILES)),
+        "channel_timeout": settings.channel_timeout,
+        "cleanup_interval": max(1, min(30, settings.channel_timeout // 2)),
+        "backlog": settings.backlog,
+        "asyncore_use_poll": True,  # select() fails past 1024 file descriptors
+        # With trusted proxies, ProxyFix (in the app) reads X-Forwarded-For; waitress must pass
+        # it on. Without, waitress drops every X-Forwarded-* header of a request.
+        "clear_untrusted_proxy_headers": settings.trusted_proxies == 0,
+    }
 
 
 def serve(settings: Settings, out: TextIO) -> int:
@@ -31,15 +84,18 @@ def serve(settings: Settings, out: TextIO) -> int:
                   f"{counts_line(m)}\n")
     out.flush()
     app = create_app(settings)
+    open_files = raise_open_files(settings.connection_limit + RESERVED_FILES)
+    options = waitress_options(settings, open_files)
     try:
-        server = waitress.server.create_server(
-            app, host=settings.host, port=settings.port, threads=settings.threads,
-            ident="citygraph", clear_untrusted_proxy_headers=True)
+        server = waitress.server.create_server(app, **options)
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {reason}") from None
     url = f"http://{settings.host}:{settings.port}/"
     out.write(f"citygraph serving {settings.dist_dir} on {url} (SPARQL endpoint {url}sparql)\n")
+    if options["connection_limit"] < settings.connection_limit:
+        out.write(f"connection_limit lowered to {options['connection_limit']}: this process may "
+                  f"open only {open_files} files (raise the hard limit: ulimit -Hn)\n")
     out.flush()
     try:
         server.run()
