@@ -7,6 +7,7 @@ request to a host other than 127.0.0.1 is blocked and recorded; each test assert
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import re
 import shutil
@@ -57,6 +58,7 @@ def server(settings: Settings, app_context: object,
     context = dataclasses.replace(app_context, settings=served, queries=queries)  # type: ignore[type-var]
     app = create_app(served, context=context)
     wsgi = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+    gc.collect()  # pyoxigraph results made here must be freed here, not in a server thread
     thread = threading.Thread(target=wsgi.run, name="citygraph-test-server", daemon=True)
     thread.start()
     try:

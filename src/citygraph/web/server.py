@@ -67,6 +67,8 @@ def serve(settings: Settings, out: TextIO) -> int:
     The socket is bound before "serving" is said: a port in use or a bad host is a clear
     error (exit 2), not a traceback after a "serving" line.
     """
+    import gc
+
     import waitress.server
 
     from ..pipeline import build, counts_line, stale_reason
@@ -84,6 +86,10 @@ def serve(settings: Settings, out: TextIO) -> int:
                   f"{counts_line(m)}\n")
     out.flush()
     app = create_app(settings)
+    # pyoxigraph's result objects may only be freed by the thread that made them: collect what
+    # the build and the start-up left in reference cycles here, before request threads exist
+    # (a request thread's collection would free them there and log an error).
+    gc.collect()
     open_files = raise_open_files(settings.connection_limit + RESERVED_FILES)
     options = waitress_options(settings, open_files)
     try:
