@@ -197,7 +197,8 @@ def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
         substitutions = {}
     if is_stale(settings):
         build(settings)
-    store = EmbeddedStore(settings.dist_dir, services=settings.services)
+    store = EmbeddedStore(settings.dist_dir, services=settings.services,
+                          max_depth=settings.max_query_depth)
     result = store.query(text, substitutions=substitutions)
     fmt = args.format
     if isinstance(result, ox.QueryTriples):

@@ -26,6 +26,9 @@ from typing import Any
 from .errors import ConfigError
 
 DEFAULT_BASE = "https://w3id.org/citygraph/"
+#: The engine crashes (stack overflow) from about 800 levels (SUM( or FILTER EXISTS { nested): a
+#: wide margin below that. Measured in benchmarks/README.md.
+DEFAULT_MAX_QUERY_DEPTH = 256
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"{}|\\^`]+$")
 
 
@@ -61,6 +64,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("service_allowlist", str, "https://query.wikidata.org/sparql",
             "SPARQL endpoints a federated query (SERVICE) may call, comma-separated; "
             "'' allows none"),
+    Setting("max_query_depth", int, DEFAULT_MAX_QUERY_DEPTH,
+            "deepest nesting of a query's (), {}, [] and unary operators (a sequence the engine "
+            "nests as deeply may be 4 times as long); deeper is a 400"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -93,6 +99,7 @@ class Settings:
     query_memory_mb: int = 2048
     cache_seconds: int = 300
     service_allowlist: str = "https://query.wikidata.org/sparql"
+    max_query_depth: int = DEFAULT_MAX_QUERY_DEPTH
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -113,6 +120,9 @@ class Settings:
         if self.query_memory_mb < 0:
             raise ConfigError(f"setting query_memory_mb must be 0 or more, "
                               f"got {self.query_memory_mb!r}")
+        if self.max_query_depth <= 0:
+            raise ConfigError(f"setting max_query_depth must be positive, "
+                              f"got {self.max_query_depth!r}")
 
     @property
     def services(self) -> frozenset[str]:

@@ -132,3 +132,7 @@ class QueryTimeout(CitygraphError):
     """The query ran past its time limit and was stopped."""
 
     http_status = 503
+
+
+class QueryTooDeep(BadRequest):
+    """A query nests deeper than the max_query_depth setting allows (HTTP 400)."""
