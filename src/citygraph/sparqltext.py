@@ -59,7 +59,7 @@ _IRI = r"(<(?:[^<>\"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*+>)"
 _REST = (
     r"|('''(?:[^'\\]|\\[\s\S]|'(?!''))*+'''|\"\"\"(?:[^\"\\]|\\[\s\S]|\"(?!\"\"))*+\"\"\")"
     r"|('(?:[^'\\\n\r]|\\[^\n\r])*+'|\"(?:[^\"\\\n\r]|\\[^\n\r])*+\")"
-    r"|('''|\"\"\"|'|\")"
+    r"|('|\")"
     rf"|([?$][{_NAME_CHAR}]++)"
     rf"|(_:[{_NAME_CHAR}.]++)"
     rf"|([{_NAME_START}][{_NAME_CHAR}.]*+)(:(?:[{_NAME_CHAR}:.]|{_LOCAL_ESC})*+)?"
@@ -83,7 +83,7 @@ class Token(NamedTuple):
     """One token: its kind, its text and where it starts (an offset into the query text).
 
     Kinds: ``iri``, ``string``, ``var``, ``bnode``, ``keyword``, ``pname``, ``number``, ``lang``,
-    ``punct``, and ``error`` (an unterminated string, to the end of its line or of the text, or a
+    ``punct``, and ``error`` (an unterminated string, to the end of its line, or a
     character no token starts with).
     """
 
@@ -181,8 +181,9 @@ class _Scanner:
                 label = m.group(group).rstrip(".")
                 token, end = Token("bnode", label, start), start + len(label)
             elif group == _G_OPEN:
-                # An unterminated string: the rest of its line (short) or of the text (long).
-                stop = n if len(m.group(group)) == 3 else text.find("\n", start)
+                # An unterminated string: the rest of its line. (An unterminated long string is
+                # an empty string and an unterminated one, as the engine reads it too.)
+                stop = text.find("\n", start)
                 end = n if stop < 0 else stop
                 token = Token("error", text[start:end], start)
             elif group == _G_PUNCT:
