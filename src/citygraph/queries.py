@@ -166,6 +166,10 @@ def load_query(path: Path) -> NamedQuery:
         federated = bool(service_targets(text, _prefixes()))
     except QuerySyntaxError as exc:
         raise DataSyntaxError(path, None, exc.message) from None
+    undeclared = unknown_prefix(text, _prefixes())  # a query that calls out is never run: tell here
+    if undeclared is not None:
+        where = re.search(r"at line (\d+),", undeclared)
+        raise DataSyntaxError(path, int(where.group(1)) if where else None, undeclared)
     try:
         if not federated:
             ox.Store().query(text, prefixes=_prefixes())
