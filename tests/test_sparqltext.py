@@ -208,7 +208,7 @@ def test_depth_of_the_worst_inputs(name: str, depth: int) -> None:
         check_text(WORST[name], 256)
 
 
-def test_depth_counts_unary_chains_and_brackets_but_not_binary_operators() -> None:
+def test_depth_counts_unary_chains_and_brackets() -> None:
     assert analyse("ASK { FILTER(1 - - -1) }").depth == 4  # { ( and two unary minus
     assert analyse("ASK { FILTER(!(!(!true))) }").depth == 7
     assert analyse("ASK { ?s ?p [ ?q ( 1 ( 2 ) ) ] }").depth == 4
@@ -216,15 +216,20 @@ def test_depth_counts_unary_chains_and_brackets_but_not_binary_operators() -> No
     assert nesting_error("ASK { FILTER(((1))) }", 4) is None
 
 
-def test_long_sequences_that_the_engine_nests_count_as_a_chain() -> None:
+def test_sequences_the_engine_nests_count_a_quarter_level_per_item() -> None:
     union = "SELECT * WHERE { {}" + "UNION{}" * 2000 + " }"
-    assert analyse(union).chain == 2000
+    assert (analyse(union).chain, analyse(union).effective_depth) == (2000, 502)
     plus = "SELECT * WHERE { FILTER(1" + "+1" * 1500 + ") }"
-    assert analyse(plus).chain == 1500
+    assert (analyse(plus).chain, analyse(plus).effective_depth) == (1500, 377)
     items = "SELECT * WHERE { ?s ?p (" + " 1" * 1200 + ") }"
-    assert analyse(items).chain == 1200
+    assert (analyse(items).chain, analyse(items).effective_depth) == (1200, 302)
     message = nesting_error(union, 256)
-    assert message is not None and "sequence of 2000" in message and "limit of 1024" in message
+    assert message is not None and "nests 502 levels deep" in message and "quarter" in message
+    # Sequences on the way to a deeper one add up, before or after it in their level: the
+    # first item of a left-deep tree is as deep as the whole sequence.
+    after = "SELECT * WHERE { {" + "{}MINUS" * 600 + "{ " + "{}MINUS" * 600 + "{} } } }"
+    before = "SELECT * WHERE { {{ " + "{}MINUS" * 600 + "{} }" + "MINUS{}" * 600 + "} }"
+    assert analyse(after).effective_depth == 304 and analyse(before).effective_depth == 304
     # Flat lists the engine keeps flat: arguments, IN lists, VALUES.
     for flat in ("SELECT * WHERE { FILTER(CONCAT(" + ",".join(['""'] * 3000) + ")) }",
                  "SELECT * WHERE { FILTER(1 IN (" + ",".join(["1"] * 3000) + ")) }",
@@ -355,3 +360,12 @@ def test_fuzz_accept_negotiation_never_fails(accept: str) -> None:
     for table in (SELECT_FORMATS, GRAPH_FORMATS):
         chosen = negotiate(accept, table)
         assert chosen is None or chosen in table.values()
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    from citygraph import sparqltext
+
+    failures, tried = doctest.testmod(sparqltext, optionflags=doctest.ELLIPSIS)
+    assert (failures, tried > 5) == (0, True)

@@ -15,12 +15,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from citygraph.config import DEFAULT_MAX_QUERY_DEPTH, Settings
 from citygraph.pipeline import BuildResult
+from citygraph.sparqltext import analyse
 
 #: (name, query text, expected status, a phrase of the answer)
 BAD: list[tuple[str, str, int, str]] = [
@@ -167,3 +168,45 @@ def test_the_cli_reads_the_depth_setting(settings: Settings, built: BuildResult)
     assert cli(settings, text).returncode == 0
     refused = cli(settings, text, "--setting", "max_query_depth=10")
     assert refused.returncode == 2 and "limit of 10 (setting max_query_depth" in refused.stderr
+
+
+def _largest(make: Callable[[int], str], limit: int = DEFAULT_MAX_QUERY_DEPTH) -> str:
+    """The query ``make(n)`` for the largest n whose depth is within ``limit``."""
+    n = 1
+    while analyse(make(n * 2)).effective_depth <= limit:
+        n *= 2
+    low, high = n, n * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if analyse(make(middle)).effective_depth <= limit else (low, middle)
+    text = make(low)
+    assert analyse(text).effective_depth in (limit, limit - 1), (analyse(text), text[:60])
+    return text
+
+
+#: The constructs that crash the engine soonest (measured in benchmarks/README.md), each as deep
+#: as the default limit lets it be, and one mixing nesting with a long sequence.
+AT_THE_LIMIT: dict[str, Callable[[int], str]] = {
+    "filter-exists": lambda n: "ASK { " + "FILTER EXISTS {" * n + "}" * n + " }",
+    "filter-paren-exists": lambda n: "ASK { " + "FILTER(EXISTS{" * n + "})" * n + " }",
+    "sum": lambda n: "SELECT (" + "SUM(" * n + "1" + ")" * n + " AS ?x) WHERE {}",
+    "str": lambda n: "ASK { FILTER(" + "STR(" * n + "1" + ")" * n + ") }",
+    "coalesce": lambda n: "ASK { FILTER(" + "COALESCE(" * n + "1" + ")" * n + ") }",
+    "minus-chain": lambda n: "ASK { " + "{}MINUS" * n + "{} }",
+    # In a template, not a pattern: a pattern's list is a join of 2n patterns (a timeout).
+    "list-items": lambda n: "CONSTRUCT { <http://e/s> <http://e/p> (" + " 1" * n + ") } WHERE {}",
+    "exists-then-minus": lambda n: "ASK { " + "FILTER EXISTS {" * 120 + "{}MINUS" * n + "{}"
+                                   + "}" * 120 + " }",
+}
+
+
+@pytest.mark.parametrize("name", list(AT_THE_LIMIT))
+def test_queries_at_the_default_limit_run_without_crashing_the_engine(server: str,
+                                                                      name: str) -> None:
+    text = _largest(AT_THE_LIMIT[name])
+    code, body = post(server, text)
+    assert code == 200, body[:300]
+    deeper = text.replace("ASK {", "ASK { {", 1).replace("SELECT (", "SELECT ((", 1)
+    deeper = deeper[: -1] + "} }" if deeper.startswith("ASK { {") else deeper.replace(" AS ?x", ") AS ?x", 1)
+    if analyse(deeper).effective_depth > DEFAULT_MAX_QUERY_DEPTH:
+        assert post(server, deeper)[0] == 400

@@ -65,8 +65,9 @@ SETTINGS: tuple[Setting, ...] = (
             "SPARQL endpoints a federated query (SERVICE) may call, comma-separated; "
             "'' allows none"),
     Setting("max_query_depth", int, DEFAULT_MAX_QUERY_DEPTH,
-            "deepest nesting of a query's (), {}, [] and unary operators (a sequence the engine "
-            "nests as deeply may be 4 times as long); deeper is a 400"),
+            "deepest nesting of a query: each (), {}, [] and unary operator a level, each item of "
+            "a sequence the engine nests (operators, UNION, joined patterns, list items) a quarter "
+            "of one; deeper is a 400 before the engine sees it"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -278,6 +278,9 @@ class Analysis:
     #: The longest sequence the engine nests (binary operators, UNION/OPTIONAL/MINUS, '.', ',',
     #: ';' of one level, items of one list).
     chain: int
+    #: The depth of the engine's tree: ``depth``, plus a quarter level for each item of the
+    #: sequences on the way (the limit max_query_depth is for this).
+    effective_depth: int
     #: The first token that no SPARQL token can be (an unterminated string, a stray character).
     error: Token | None
 
@@ -304,7 +307,13 @@ def analyse(text: str) -> Analysis:
     service_at: int | None = None  # offset of a SERVICE still waiting for its target
     # Depth: levels below the current bracket, unary operators open at it; chain lengths.
     base, unary, depth = 0, 0, 0
-    levels: list[tuple[str, int, int]] = []  # (bracket, base, chain) of each open bracket
+    # The engine's tree, in quarter levels: 4 per bracket or unary operator, 1 per item of a
+    # sequence (a left-deep tree: its first item is as deep as the whole sequence, so every item
+    # of a level counts for whatever is nested anywhere in it). ``deepest``: the costliest
+    # bracket or unary chain inside the current level.
+    deepest = 0
+    #: (bracket, base, chain, deepest, unary before it) of each open bracket.
+    levels: list[tuple[str, int, int, int, int]] = []
     kind_here, chain_here, chain = "", 0, 0
     prev_operand = False
     scanner = _Scanner(text)
@@ -351,8 +360,8 @@ def analyse(text: str) -> Analysis:
             if kind_here == "c":  # a list or blank node inside a list is one of its items
                 chain_here += 1
                 chain = max(chain, chain_here)
-            levels.append((kind_here, base, chain_here))
-            base, unary = base + unary + 1, 0
+            levels.append((kind_here, base, chain_here, deepest, unary))
+            base, unary, deepest = base + unary + 1, 0, 0
             depth = max(depth, base)
             kind_here = scanner.stack[-1] if value == "(" else value
             chain_here = 0
@@ -360,13 +369,16 @@ def analyse(text: str) -> Analysis:
             continue
         if kind == "punct" and value in _CLOSE:
             if levels:
-                kind_here, base, chain_here = levels.pop()
+                chain_here, deepest = _close(levels, chain_here, deepest)
+                kind_here, base = levels[-1][0], levels[-1][1]
+                levels.pop()
             unary = 0
             prev_operand = True
             continue
         if kind == "punct" and value in ("!", "-", "+") and not prev_operand:
             unary += 1
             depth = max(depth, base + unary)
+            deepest = max(deepest, 4 * unary)
         else:
             unary = 0 if operand else unary
             if (kind_here == "e" and kind == "punct" and value in _BINARY and prev_operand) or (
@@ -378,8 +390,19 @@ def analyse(text: str) -> Analysis:
         prev_operand = operand
     if service_at is not None:
         services.append(Service("error", "", len(text), len(declarations)))
+    while levels:  # brackets left open count as closed at the end
+        chain_here, deepest = _close(levels, chain_here, deepest)
+        levels.pop()
+    weight = chain_here + deepest
     return Analysis(form, first_keyword, empty, tuple(declarations), tuple(names), tuple(services),
-                    depth, chain, error)
+                    depth, chain, -(-weight // 4), error)
+
+
+def _close(levels: list[tuple[str, int, int, int, int]], chain: int, deepest: int
+           ) -> tuple[int, int]:
+    """The chain and costliest child of the enclosing level once its innermost bracket closes."""
+    _, _, outer_chain, outer_deepest, unary = levels[-1]
+    return outer_chain, max(outer_deepest, 4 + 4 * unary + chain + deepest)
 
 
 def position(text: str, offset: int) -> tuple[int, int]:
@@ -463,26 +486,22 @@ def service_targets(text: str, prefixes: Mapping[str, str]) -> list[str]:
 def nesting_error(text: str, limit: int) -> str | None:
     """A message when the query nests deeper than ``limit`` (setting max_query_depth), else None.
 
-    The depth counts (), {}, [] and unary operators; a sequence the engine nests as deeply
-    (operators, UNION, joined patterns, list items) may be ``CHAIN_FACTOR`` times as long.
+    Each (), {}, [] and unary operator is a level; each item of a sequence that the engine nests
+    as a left-deep tree (binary operators, UNION, MINUS, OPTIONAL, joined patterns, list items) is
+    a quarter of one: what counts is the deepest path through both.
 
     >>> print(nesting_error("ASK { FILTER(((1))) }", 3))
-    the query nests 4 levels deep (brackets and unary operators), more than the limit of 3 (...
+    the query nests 4 levels deep, more than the limit of 3 (...
+    >>> nesting_error("ASK { FILTER(1" + " || 1" * 4 + ") }", 3) is None  # 2 levels, 4 quarters
+    True
     """
     found = analyse(text)
-    setting = "setting max_query_depth, CITYGRAPH_MAX_QUERY_DEPTH"
-    if found.depth > limit:
-        return (f"the query nests {found.depth} levels deep (brackets and unary operators), more "
-                f"than the limit of {limit} ({setting})")
-    if found.chain > CHAIN_FACTOR * limit:
-        return (f"the query has a sequence of {found.chain} operators, patterns or list items at one "
-                f"level, which the engine nests as deeply: more than the limit of "
-                f"{CHAIN_FACTOR * limit} ({CHAIN_FACTOR} × the {setting})")
-    return None
-
-
-#: How much longer than the nesting limit a flat sequence may be.
-CHAIN_FACTOR = 4
+    if found.effective_depth <= limit:
+        return None
+    return (f"the query nests {found.effective_depth} levels deep, more than the limit of {limit} "
+            "(setting max_query_depth, CITYGRAPH_MAX_QUERY_DEPTH): each (), {}, [] and unary "
+            "operator is a level, each item of a sequence the engine nests (binary operators, UNION, "
+            "MINUS, OPTIONAL, joined patterns, list items) a quarter of one")
 
 
 def check_text(text: str, max_depth: int | None) -> Analysis:
@@ -492,7 +511,7 @@ def check_text(text: str, max_depth: int | None) -> Analysis:
     >>> check_text("# only a comment", 100)
     Traceback (most recent call last):
     ...
-    citygraph.errors.QuerySyntaxError: missing query: the text holds only comments ...
+    citygraph.errors.QuerySyntaxError: missing query: the text holds only comments, PREFIX or BASE ...
     """
     found = analyse(text)
     if found.is_empty:
