@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 
 import pytest
+from flask.testing import FlaskClient
 
 from citygraph.config import DEFAULT_MAX_QUERY_DEPTH, Settings
 from citygraph.pipeline import BuildResult
@@ -210,3 +211,16 @@ def test_queries_at_the_default_limit_run_without_crashing_the_engine(server: st
     deeper = deeper[: -1] + "} }" if deeper.startswith("ASK { {") else deeper.replace(" AS ?x", ") AS ?x", 1)
     if analyse(deeper).effective_depth > DEFAULT_MAX_QUERY_DEPTH:
         assert post(server, deeper)[0] == 400
+
+
+def test_the_depth_setting_applies_to_sparql_and_api(app_context: object, client: FlaskClient,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = app_context.settings  # type: ignore[attr-defined]
+    monkeypatch.setattr(app_context, "settings", settings.replace(max_query_depth=3))
+    deep = "ASK { FILTER(((true))) }"  # 4 levels
+    response = client.get("/sparql", query_string={"query": deep})
+    assert response.status_code == 400
+    assert "nests 4 levels deep, more than the limit of 3 (setting max_query_depth" in response.text
+    assert client.get("/sparql", query_string={"query": "ASK { FILTER((true)) }"}).status_code == 200
+    response = client.get("/api/partnership-counts")  # a curated query nests deeper than 3
+    assert response.status_code == 400 and "max_query_depth" in response.text
