@@ -154,10 +154,12 @@ class _Scanner:
             elif char in " \t\r\n":
                 pos += 1
                 continue
-            operand = prev.kind in _OPERANDS or prev.text in (")", "]") or (
-                prev.kind == "keyword" and prev.text.upper() in _OPERAND_WORDS)
-            in_expression = bool(stack) and stack[-1] == "e"
-            m = (no_iri if in_expression and operand else with_iri)(text, pos)
+            if char in "<#\f\v" and stack and stack[-1] == "e" and (
+                    prev.kind in _OPERANDS or prev.text in (")", "]") or (
+                        prev.kind == "keyword" and prev.text.upper() in _OPERAND_WORDS)):
+                m = no_iri(text, pos)  # a '<' here (after comments, maybe) is less-than
+            else:
+                m = with_iri(text, pos)
             if m is None:  # only whitespace and comments are left
                 return
             group = m.lastindex
@@ -290,7 +292,7 @@ class Analysis:
         return self.first_keyword in UPDATE_KEYWORDS
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)  # a request asks several questions of one text; threads share it
 def analyse(text: str) -> Analysis:
     """Everything the checks need from one pass over ``text`` (cached: a request asks several)."""
     form: str | None = None

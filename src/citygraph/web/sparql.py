@@ -188,8 +188,10 @@ def endpoint() -> BaseResponse:
                          f"{SPARQL_QUERY} body")
     if not protocol.query.strip():
         raise BadRequest("missing query: the 'query' parameter is empty")
-    # No query in it (comments, PREFIX only), or too deep for the engine: 400 before it runs.
-    check_text(protocol.query, app_ctx.settings.max_query_depth)
+    # No query in it (comments, PREFIX only), or too deep for the engine: 400 before it runs;
+    # an update is refused here too, without taking a worker.
+    if check_text(protocol.query, app_ctx.settings.max_query_depth).is_update:
+        raise UpdateForbidden("SPARQL Update is not allowed: this endpoint is read-only")
     formats = choose_formats(request)
     if formats.select is None and formats.graph is None:
         raise NotAcceptable("none of the media types in Accept can be produced; available: "
