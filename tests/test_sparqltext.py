@@ -369,3 +369,12 @@ def test_docstring_examples() -> None:
 
     failures, tried = doctest.testmod(sparqltext, optionflags=doctest.ELLIPSIS)
     assert (failures, tried > 5) == (0, True)
+
+
+def test_a_list_is_never_taken_for_an_expression_that_could_hide_a_service() -> None:
+    # In a list, '<' after a term starts an IRI: a '#' in it is no comment, and the SERVICE
+    # clause after the list is found.
+    for text in ("ASK { ?s <http://e/p> (<http://e/a> <http://e/#x>) . SERVICE <http://evil/> {} }",
+                 "ASK { ?s a ex:C ; ex:q (<http://e/a> <http://e/#x>) . SERVICE <http://evil/> {} }",
+                 "ASK { VALUES (?x ?y) { (<http://e/a> <http://e/#x>) } SERVICE <http://evil/> {} }"):
+        assert service_targets(text, PREFIXES) == ["http://evil/"], text

@@ -126,7 +126,8 @@ class _Scanner:
         if char == "(":
             expression = not stack or stack[-1] == "e" or (
                 prev.kind == "keyword" and prev.text.upper() not in _OPERAND_WORDS) or (
-                prev.kind in ("iri", "pname") and prev2.kind == "keyword")
+                prev.kind in ("iri", "pname") and prev2.kind == "keyword"
+                and prev2.text.upper() not in _OPERAND_WORDS)
             stack.append("e" if expression else "c")
         elif char in "[{":
             stack.append(char)
