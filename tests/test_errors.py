@@ -22,6 +22,7 @@ STATUS = {
     "NotAcceptable": 406, "QueryTooLarge": 413, "QueryTooExpensive": 503, "QueryTimeout": 503,
     "PublishError": 500,
     "RateLimited": 429,
+    "QueryTooDeep": 400,
 }
 
 

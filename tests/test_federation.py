@@ -131,9 +131,59 @@ def test_a_variable_target_is_refused() -> None:
                        {"http://example.org/sparql"})
 
 
-def test_an_unparsable_query_naming_service_is_refused_with_the_parser_message() -> None:
-    with pytest.raises(QuerySyntaxError, match="line:1"):
-        check_services("SELECT * WHERE { SERVICE <http://e/> { ?s ?p } }", PREFIXES, set())
+def test_a_service_without_a_target_is_refused_with_line_and_column() -> None:
+    with pytest.raises(QuerySyntaxError, match="line 2, column 11: SERVICE must be followed"):
+        check_services("SELECT * WHERE {\n  SERVICE { ?s ?p ?o } }", PREFIXES, set())
+
+
+def test_an_undeclared_prefix_in_a_target_is_named() -> None:
+    with pytest.raises(QuerySyntaxError, match="unknown prefix 'nope:' in the SERVICE target nope:x"):
+        check_services("ASK { SERVICE nope:x { ?s ?p ?o } }", PREFIXES, set())
+
+
+def test_targets_in_comments_strings_and_iris_are_not_calls() -> None:
+    text = ("# SERVICE <http://evil.example/> { }\n"
+            'SELECT * WHERE { ?s <http://e/SERVICE> "SERVICE <http://evil.example/>",\n'
+            "  '''SERVICE ?x { }''' ; <http://e/p> ?service . ?x a service:Service }")
+    assert service_targets(text, dict(PREFIXES, service="http://e/s#")) == []
+
+
+def test_declarations_escapes_and_base_count_as_the_engine_reads_them() -> None:
+    allowed = {"https://query.wikidata.org/sparql"}
+    for text in ("PREFIX w: <https://query.wikidata.org/> ASK { SERVICE w:sparql { } }",
+                 "ASK { SERVICE <https://query.wikidata.org/\\u0073parql> { } }",
+                 "ASK { SERVICE SILENT <https://query.wikidata.org/sparql> { } }"):
+        check_services(text, PREFIXES, allowed)
+    # A relative target is never taken for an allowlisted IRI, whatever the base: refused.
+    with pytest.raises(ServiceForbidden, match="<sparql> is not allowed"):
+        check_services("BASE <https://query.wikidata.org/> ASK { SERVICE <sparql> { } }",
+                       PREFIXES, allowed)
+    # A query's own prefix wins over a predeclared one of the same name.
+    with pytest.raises(ServiceForbidden, match="<http://evil.example/sparql>"):
+        check_services("PREFIX wd: <http://evil.example/> ASK { SERVICE wd:sparql { } }",
+                       PREFIXES, allowed)
+
+
+def test_nested_and_deep_services_are_found_without_recursion() -> None:
+    nested = "SELECT * WHERE { SERVICE <http://a/> { SERVICE <http://b/> { ?s ?p ?o } } }"
+    assert service_targets(nested, PREFIXES) == ["http://a/", "http://b/"]
+    deep = "SELECT * WHERE { " + "{" * 5000 + "SERVICE <http://c/> {}" + "}" * 5000 + " }"
+    assert service_targets(deep, PREFIXES) == ["http://c/"]
+    # '<' after an operand inside an expression is less-than, as the engine reads it: the
+    # comment after it does not hide the SERVICE clause that follows.
+    hidden = ("PREFIX e: <http://evil.example/>\nASK { BIND(1 AS ?a) BIND(2 AS ?b)\n"
+              "FILTER(?a<?b)SERVICE e:x#>\n{ ?s ?p ?o } }")
+    assert service_targets(hidden, PREFIXES) == ["http://evil.example/x"]
+
+
+def test_the_wdqs_label_service_with_bd_undeclared_names_bd(settings: Settings,
+                                                             built: BuildResult) -> None:
+    store = EmbeddedStore(settings.dist_dir, services={"http://wikiba.se/ontology#label"},
+                          prefixes=dict(PREFIXES, wikibase="http://wikiba.se/ontology#"))
+    text = ("SELECT * WHERE {\n  ?c cg:wikidataEntity ?q .\n"
+            '  SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } }')
+    with pytest.raises(QuerySyntaxError, match="line 3, column 28: unknown prefix 'bd:'"):
+        store.query(text)
 
 
 def test_allowed_endpoint_answers_a_federated_join(settings: Settings, built: BuildResult,
@@ -213,3 +263,11 @@ def test_a_query_mentioning_service_is_never_run_when_loaded_as_a_file(
                     f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}\n", encoding="utf-8")
     assert load_query(path).name == "federated"  # parsed and checked, never run
     assert seen == []
+
+
+def test_the_wdqs_label_idiom_over_http_is_a_400_naming_bd(client: FlaskClient) -> None:
+    query = ("SELECT ?c ?cLabel WHERE {\n  ?c cg:wikidataEntity ?q .\n"
+             '  SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } }')
+    response = client.get("/sparql", query_string={"query": query})
+    assert response.status_code == 400
+    assert "line 3, column 28: unknown prefix 'bd:'" in response.get_data(as_text=True)

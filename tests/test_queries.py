@@ -165,3 +165,27 @@ def test_curated_query_gives_its_expected_answer(path: Path, real_store: Embedde
         assert got.splitlines() == want
     else:  # no ORDER BY: the engine may give the rows in any order
         assert got.splitlines()[:1] == want[:1] and sorted(rows) == sorted(want[1:])
+
+
+def test_an_undeclared_prefix_in_a_query_file_is_named_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "labels.rq", "#+ title: labels\nSELECT * WHERE {\n  ?c cg:wikidataEntity ?q .\n"
+                 '  SERVICE wikibase:label { bd:serviceParam wikibase:language "en". }\n}\n')
+    with pytest.raises(DataSyntaxError, match=r"labels.rq, line 4: .*unknown prefix 'bd:'"):
+        load_query(path)
+    declared = write(tmp_path, "declared.rq", "#+ title: labels\nPREFIX bd: <http://www.bigdata.com/rdf#>\n"
+                     + path.read_text(encoding="utf-8").split("\n", 1)[1])
+    assert load_query(declared).name == "declared"  # calls out: parsed, never run
+
+
+def test_a_service_target_with_an_undeclared_prefix_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, "remote.rq", "#+ title: remote\nASK { SERVICE nope:sparql { ?s ?p ?o } }\n")
+    with pytest.raises(DataSyntaxError, match="remote.rq: .*unknown prefix 'nope:' in the SERVICE target"):
+        load_query(path)
+
+
+def test_the_form_of_a_named_query_ignores_comments_strings_and_iris(tmp_path: Path) -> None:
+    text = ("#+ title: form\n# SELECT in a comment\nCONSTRUCT { ?s <http://e/ASK> 'SELECT' } "
+            "WHERE { ?s ?p ?o }\n")
+    from citygraph.queries import query_form
+
+    assert query_form(load_query(write(tmp_path, "form.rq", text)).text) == "construct"

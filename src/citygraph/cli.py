@@ -280,7 +280,8 @@ def cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"building {settings.dist_dir} first ({reason}) …\n")
         err.flush()
         err.write(build(settings).summary())
-    store = EmbeddedStore(settings.dist_dir, services=settings.services)
+    store = EmbeddedStore(settings.dist_dir, services=settings.services,
+                          max_depth=settings.max_query_depth)
     result = store.query(text, substitutions=substitutions)
     fmt = args.format
     if isinstance(result, ox.QueryTriples):

@@ -26,6 +26,9 @@ from typing import Any
 from .errors import ConfigError
 
 DEFAULT_BASE = "https://w3id.org/citygraph/"
+#: The engine crashes (stack overflow) from about 800 levels (SUM( or FILTER EXISTS { nested): a
+#: wide margin below that. Measured in benchmarks/README.md.
+DEFAULT_MAX_QUERY_DEPTH = 256
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"{}|\\^`]+$")
 
 
@@ -73,6 +76,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("channel_timeout", int, 60,
             "seconds an idle connection (no bytes received) stays open"),
     Setting("backlog", int, 2048, "connections the kernel queues while the server is at its limit"),
+    Setting("max_query_depth", int, DEFAULT_MAX_QUERY_DEPTH,
+            "deepest nesting of a query: each (), {}, [] and unary operator a level, each item of "
+            "a sequence the engine nests (operators, UNION, joined patterns, list items) a quarter "
+            "of one; deeper is a 400 before the engine sees it"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -111,6 +118,7 @@ class Settings:
     connection_limit: int = 1000
     channel_timeout: int = 60
     backlog: int = 2048
+    max_query_depth: int = DEFAULT_MAX_QUERY_DEPTH
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -138,6 +146,9 @@ class Settings:
         for name in ("connection_limit", "channel_timeout", "backlog"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"setting {name} must be positive, got {getattr(self, name)!r}")
+        if self.max_query_depth <= 0:
+            raise ConfigError(f"setting max_query_depth must be positive, "
+                              f"got {self.max_query_depth!r}")
 
     @property
     def services(self) -> frozenset[str]:

@@ -163,3 +163,7 @@ class RateLimited(CitygraphError):
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = max(1, int(retry_after))
+
+
+class QueryTooDeep(BadRequest):
+    """A query nests deeper than the max_query_depth setting allows (HTTP 400)."""

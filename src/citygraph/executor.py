@@ -89,21 +89,16 @@ def syntax_message(message: str) -> str:
 
 
 def parses_as_update(text: str) -> bool:
-    """True when ``text`` is SPARQL Update (parsed only, never run).
+    """True when ``text`` is SPARQL Update (told by the linear lexer, never run).
 
     >>> parses_as_update("INSERT DATA { cg:a cg:b cg:c }")
     True
     >>> parses_as_update("SELECT * WHERE { ?s ?p ?o }")
     False
     """
-    from pyparsing.exceptions import ParseBaseException
-    from rdflib.plugins.sparql.parser import parseUpdate
+    from .sparqltext import analyse
 
-    try:
-        parseUpdate(text)
-    except (ParseBaseException, ValueError, TypeError):
-        return False
-    return True
+    return analyse(text).is_update
 
 
 def run_job(store: Any, job: Job) -> Answer:

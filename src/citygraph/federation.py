@@ -4,9 +4,11 @@ pyoxigraph runs ``SERVICE <iri> { … }`` by sending an HTTP request to ``<iri>`
 caller of the public endpoint could make the server fetch any address it can reach. So every
 query is checked before it runs: the IRIs of its SERVICE clauses (after prefix expansion, in
 sub-queries, OPTIONAL, MINUS and FILTER EXISTS too) must each be on the allowlist, compared
-exactly; a ``SERVICE ?variable`` is refused, since its target is known only at run time. Only a
-query that mentions the word SERVICE is parsed for this (with rdflib's parser, once); one that
-mentions it but cannot be parsed to check it is refused too.
+exactly; a ``SERVICE ?variable`` is refused, since its target is known only at run time. The
+targets come from the linear lexer of :mod:`citygraph.sparqltext` (the keyword SERVICE outside
+comments, strings and IRIs, then its IRI, prefixed name or variable): no parse that deep input could
+exhaust, and nothing to do for a query that calls no SERVICE. A SERVICE whose target cannot be told
+(an undeclared prefix, no target) is refused too.
 
 >>> service_targets("SELECT * WHERE { ?s a sd:Service }", {"sd": "http://e/sd#"})
 []
@@ -23,43 +25,10 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 
-from .errors import QuerySyntaxError, ServiceForbidden
+from .errors import ServiceForbidden
+from .sparqltext import VARIABLE_TARGET, service_targets
 
-_MENTIONS_SERVICE = re.compile(r"service", re.IGNORECASE)
-
-#: What a SERVICE clause names when its target is a variable.
-VARIABLE_TARGET = "?"
-
-
-def service_targets(text: str, prefixes: Mapping[str, str]) -> list[str]:
-    """The target IRIs of every SERVICE clause of a query (``'?'`` for a variable), in order.
-
-    Raises QuerySyntaxError when the text mentions SERVICE but cannot be parsed to tell.
-    """
-    if not _MENTIONS_SERVICE.search(text):
-        return []
-    from pyparsing.exceptions import ParseBaseException
-    from rdflib.plugins.sparql.algebra import translateQuery, traverse
-    from rdflib.plugins.sparql.parser import parseQuery
-    from rdflib.plugins.sparql.parserutils import CompValue
-    from rdflib.term import URIRef
-
-    try:
-        algebra = translateQuery(parseQuery(text), initNs=dict(prefixes)).algebra
-    except (ParseBaseException, ValueError, TypeError, KeyError, AttributeError,
-            NotImplementedError) as exc:
-        raise QuerySyntaxError("the query mentions SERVICE, but its SERVICE targets could not be "
-                               f"checked against the allowlist ({type(exc).__name__}: {exc})"
-                               ) from None
-    found: list[str] = []
-
-    def visit(node: object) -> None:
-        if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
-            term = node.get("term")
-            found.append(str(term) if isinstance(term, URIRef) else VARIABLE_TARGET)
-
-    traverse(algebra, visitPre=visit)
-    return found
+__all__ = ["VARIABLE_TARGET", "check_services", "parse_allowlist", "service_targets"]
 
 
 def check_services(text: str, prefixes: Mapping[str, str], allowed: Collection[str]) -> None:

@@ -22,6 +22,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import BadParameter, DataSyntaxError, MissingPathError, QuerySyntaxError
+from .sparqltext import query_form
+
+__all__ = ["NamedQuery", "Parameter", "load_catalogue", "load_query", "parse_header", "query_form"]
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PARAM_TYPES = ("iri", "string", "langstring", "integer", "date")
@@ -39,25 +42,6 @@ _SAMPLES: dict[str, ox.NamedNode | ox.Literal] = {
 }
 _LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
-
-
-_FORM = re.compile(r"\b(SELECT|CONSTRUCT|DESCRIBE|ASK)\b", re.IGNORECASE)
-_IRI_REF = re.compile(r"<[^<>\s\"{}|\\^`]*>")
-_STRING = re.compile(r"'''[\s\S]*?'''|\"\"\"[\s\S]*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
-_COMMENT = re.compile(r"#[^\n]*")
-
-
-def query_form(text: str) -> str:
-    """The form of a SPARQL query: ``select``, ``construct``, ``describe`` or ``ask``.
-
-    >>> query_form("# ASK in a comment\\nPREFIX a: <http://e/#x>\\nCONSTRUCT { ?s ?p ?o } WHERE {}")
-    'construct'
-    >>> query_form("select * { ?s ?p 'ask' }")
-    'select'
-    """
-    cleaned = _COMMENT.sub(" ", _STRING.sub('""', _IRI_REF.sub("<>", text)))
-    match = _FORM.search(cleaned)
-    return match.group(1).lower() if match else "select"
 
 
 @dataclass(frozen=True)
@@ -182,6 +166,10 @@ def load_query(path: Path) -> NamedQuery:
         federated = bool(service_targets(text, _prefixes()))
     except QuerySyntaxError as exc:
         raise DataSyntaxError(path, None, exc.message) from None
+    undeclared = unknown_prefix(text, _prefixes())  # a query that calls out is never run: tell here
+    if undeclared is not None:
+        where = re.search(r"at line (\d+),", undeclared)
+        raise DataSyntaxError(path, int(where.group(1)) if where else None, undeclared)
     try:
         if not federated:
             ox.Store().query(text, prefixes=_prefixes())

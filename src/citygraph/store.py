@@ -8,7 +8,6 @@ names its default graphs.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -27,15 +26,12 @@ from .errors import (
 from .federation import check_services, service_targets
 from .formats import Answer, Format, serialize_boolean, serialize_solutions, serialize_triples
 from .publish import DATASET_FILE, MERGED_FILE, Manifest
+from .sparqltext import analyse, check_text, unknown_prefix
 from .vocab import PREFIXES
 
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
-_UPDATE = re.compile(
-    r"^\s*(?:(?:PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>|#[^\n]*(?:\n|$))\s*)*"
-    r"(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b",
-    re.IGNORECASE,
-)
+__all__ = ["EmbeddedStore", "Store", "answer", "answer_error", "looks_like_update", "unknown_prefix"]
 
 
 def looks_like_update(text: str) -> bool:
@@ -48,50 +44,7 @@ def looks_like_update(text: str) -> bool:
     >>> looks_like_update("# labels, with languages\\nSELECT * WHERE { ?s ?p ?o }")
     False
     """
-    return bool(_UPDATE.match(text))
-
-
-#: Strings, IRIs and comments (skipped), PREFIX declarations, and prefixed names of a query.
-_TOKENS = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r'|<[^<>"{}|^`\\\s]*>'
-    r"|#[^\n]*"
-    r"|(?P<declare>PREFIX\s+(?P<declared>[A-Za-z][\w.-]*)?:)"
-    r"|(?<![\w?$:.-])(?P<pname>(?P<prefix>[A-Za-z][\w.-]*)?:)",
-    re.IGNORECASE,
-)
-
-
-def unknown_prefix(text: str, prefixes: Mapping[str, str]) -> str | None:
-    """A message naming the first undeclared prefix of a query that did not parse, else None.
-
-    pyoxigraph reports an unknown prefix as a list of expected characters, or as another error
-    further on; this finds the first prefixed name whose prefix is neither declared in the query
-    nor predeclared, skipping strings, IRIs and comments.
-
-    >>> unknown_prefix("SELECT * WHERE {\\n  ?s nope:x ?o }", {"rdf": "…"})
-    "SPARQL syntax error at line 2, column 6: unknown prefix 'nope:' (declare it with PREFIX ...)"
-    >>> unknown_prefix('PREFIX ex: <http://e/> SELECT * { ?s ex:p "a:b", <http://e/c:d> } # e:f', {})
-    """
-    declared = set(prefixes)
-    for match in _TOKENS.finditer(text):
-        if match.group("declare") is not None:
-            declared.add(match.group("declared") or "")
-            continue
-        if match.group("pname") is None:
-            continue
-        name = match.group("prefix") or ""
-        if name in declared:
-            continue
-        line = text.count("\n", 0, match.start()) + 1
-        column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
-        return (f"SPARQL syntax error at line {line}, column {column}: unknown prefix '{name}:' "
-                f"(declare it with PREFIX {name}: <…>; predeclared: "
-                f"{', '.join(sorted(prefixes))})")
-    return None
+    return analyse(text).is_update
 
 
 class Store(Protocol):
@@ -125,8 +78,10 @@ class EmbeddedStore:
     """
 
     def __init__(self, dist: Path | None = None, prefixes: Mapping[str, str] = PREFIXES,
-                 services: Collection[str] = ()) -> None:
+                 services: Collection[str] = (),
+                 max_depth: int | None = None) -> None:
         self.store = ox.Store()
+        self.max_depth = max_depth
         self.version = ""
         self.prefixes = dict(prefixes)
         self.services = frozenset(services)
@@ -162,13 +117,17 @@ class EmbeddedStore:
     ) -> QueryResult:
         """Run a read-only SPARQL query; typed values are bound, never spliced into the text.
 
-        A SERVICE clause may only name an endpoint of ``services`` (the allowlist). Relative IRIs
-        of the query resolve against ``base_iri`` (the endpoint's URL; None: they are an error).
+        A SERVICE clause may only name an endpoint of ``services`` (the allowlist); a text with
+        no query, or nesting deeper than ``max_depth`` (when given), is a 400 before the engine
+        sees it. Relative IRIs of the query resolve against ``base_iri`` (the endpoint's URL;
+        None: they are an error).
         """
-        if not text.strip():
-            raise QuerySyntaxError("missing query: the query text is empty")
+        check_text(text, self.max_depth)
         if looks_like_update(text):
             raise UpdateForbidden("SPARQL Update is not allowed: this endpoint is read-only")
+        undeclared = unknown_prefix(text, self.prefixes)  # named, before SERVICE targets need it
+        if undeclared is not None:
+            raise QuerySyntaxError(undeclared)
         check_services(text, self.prefixes, self.services)
         kwargs: dict[str, object] = {"prefixes": self.prefixes}
         if base_iri is not None:

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 from ..errors import BadParameter, NotAcceptable, NotFound
 from ..formats import GRAPH_FORMATS, HTML, SELECT_FORMATS, Format, by_name, negotiate
 from ..queries import NamedQuery, Parameter, query_form
+from ..sparqltext import check_text
 from .common import negotiated, unchanged
 from .context import ctx
 
@@ -127,6 +128,7 @@ def run(name: str) -> Response:
     cached_answer = unchanged(variant)
     if cached_answer is not None:  # the client has this answer already: don't run the query
         return cached_answer
+    check_text(query.text, ctx().settings.max_query_depth)  # a curated query, but a setting
     select_fmt = fmt if table is SELECT_FORMATS else SELECT_FORMATS["json"]
     graph_fmt = fmt if table is GRAPH_FORMATS else GRAPH_FORMATS["turtle"]
     result = ctx().run_query(query.text, select_format=select_fmt, graph_format=graph_fmt,

@@ -18,7 +18,6 @@ RDF format; an unknown graph is a 404. Writes (PUT, DELETE, PATCH, or a POST of 
 from __future__ import annotations
 
 import hashlib
-import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from ..formats import (
     serialize_triples,
 )
 from ..queries import query_form
+from ..sparqltext import analyse, check_text
 from ..vocab import SD
 from .common import negotiated, unchanged
 from .context import AppContext, ctx
@@ -184,7 +184,7 @@ def _not_acceptable(kind: str, table: Mapping[str, Format]) -> NotAcceptable:
 
 def _states_form(text: str) -> bool:
     """True when the text names its query form (query_form's default of 'select' is a guess)."""
-    return bool(re.search(r"\b(SELECT|ASK)\b", text, re.IGNORECASE))
+    return analyse(text).form is not None
 
 
 def _query_variant(protocol: ProtocolRequest, formats: Formats, base: str | None = None) -> str:
@@ -209,6 +209,10 @@ def endpoint() -> BaseResponse:
                          f"{SPARQL_QUERY} body")
     if not protocol.query.strip():
         raise BadRequest("missing query: the 'query' parameter is empty")
+    # No query in it (comments, PREFIX only), or too deep for the engine: 400 before it runs;
+    # an update is refused here too, without taking a worker.
+    if check_text(protocol.query, app_ctx.settings.max_query_depth).is_update:
+        raise UpdateForbidden("SPARQL Update is not allowed: this endpoint is read-only")
     formats = choose_formats(request)
     if formats.select is None and formats.graph is None:
         raise NotAcceptable("none of the media types in Accept can be produced; available: "
