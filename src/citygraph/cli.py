@@ -43,7 +43,7 @@ EXIT_CODES = f"""exit codes:
 READS: dict[str, tuple[str, ...] | None] = {
     "build": ("root", "base_iri", "dist"),
     "validate": ("root", "base_iri"),
-    "query": ("root", "base_iri", "dist", "service_allowlist"),
+    "query": ("root", "base_iri", "dist", "service_allowlist", "max_query_depth"),
     "serve": None,
 }
 
