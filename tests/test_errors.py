@@ -19,6 +19,7 @@ STATUS = {
     "BuildNotFound": 503, "BadRequest": 400, "QuerySyntaxError": 400, "BadParameter": 400,
     "UpdateForbidden": 403, "ServiceForbidden": 403, "RemoteServiceError": 502, "NotFound": 404,
     "NotAcceptable": 406, "QueryTooLarge": 413, "QueryTooExpensive": 503, "QueryTimeout": 503,
+    "EngineCrashed": 503,
 }
 
 

@@ -17,6 +17,8 @@ class CitygraphError(Exception):
 
     http_status = 500
     exit_code = EXIT_ERROR
+    #: For a 503: whether the same request may succeed later (the answer says Retry-After).
+    retry_later = True
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -126,9 +128,17 @@ class QueryTooExpensive(CitygraphError):
     """The query needed more memory than a query worker may use, and was stopped."""
 
     http_status = 503
+    retry_later = False
 
 
 class QueryTimeout(CitygraphError):
     """The query ran past its time limit and was stopped."""
 
     http_status = 503
+
+
+class EngineCrashed(CitygraphError):
+    """The query crashed the query engine (its worker process died, not of the memory cap)."""
+
+    http_status = 503
+    retry_later = False
