@@ -27,6 +27,7 @@ from .errors import ConfigError
 
 DEFAULT_BASE = "https://w3id.org/citygraph/"
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"{}|\\^`]+$")
+_PUBLIC_URL = re.compile(r"^https?://[^\s/?#<>\"{}|\\^`]+(/[^\s?#<>\"{}|\\^`]*)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("service_allowlist", str, "https://query.wikidata.org/sparql",
             "SPARQL endpoints a federated query (SERVICE) may call, comma-separated; "
             "'' allows none"),
+    Setting("public_url", str, "",
+            "the server's public URL (e.g. https://citygraph.example.org/), written into the "
+            "service description and redirects instead of the request's Host; '' uses the Host"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -93,6 +97,7 @@ class Settings:
     query_memory_mb: int = 2048
     cache_seconds: int = 300
     service_allowlist: str = "https://query.wikidata.org/sparql"
+    public_url: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -113,6 +118,13 @@ class Settings:
         if self.query_memory_mb < 0:
             raise ConfigError(f"setting query_memory_mb must be 0 or more, "
                               f"got {self.query_memory_mb!r}")
+        if self.public_url:
+            if not _PUBLIC_URL.match(self.public_url):
+                raise ConfigError(f"setting public_url must be an absolute http(s) URL without "
+                                  f"query or fragment, such as https://citygraph.example.org/, "
+                                  f"got {self.public_url!r}")
+            if not self.public_url.endswith("/"):  # the root of the app: a directory
+                object.__setattr__(self, "public_url", self.public_url + "/")
 
     @property
     def services(self) -> frozenset[str]:

@@ -469,7 +469,7 @@ class Executor:
         """
         while True:
             worker = self._acquire_any(deadline)
-            if not worker.dead and (not worker.ready or worker.process.is_alive()):
+            if not worker.dead and worker.process.is_alive():
                 return worker
             # An idle worker that died (killed from outside): replace it, take another.
             LOG.warning("a query worker (pid %s) died while idle (%s); replacing it",

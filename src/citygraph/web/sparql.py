@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from flask import Blueprint, Request, redirect, request, url_for
+from flask import Blueprint, Request, redirect, request
 from rdflib.namespace import RDF, RDFS, VOID
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.wrappers import Response as BaseResponse
@@ -35,7 +35,7 @@ from ..formats import (
 )
 from ..queries import query_form
 from ..vocab import SD
-from .common import negotiated, unchanged
+from .common import external_url, host_dependent, negotiated, redirect_location, unchanged
 from .context import AppContext, ctx
 
 bp = Blueprint("sparql", __name__)
@@ -233,13 +233,15 @@ def service_description_response(app_ctx: AppContext) -> BaseResponse:
             return _to_query_page()
     if fmt is None:
         raise _not_acceptable("service description", GRAPH_FORMATS)
-    endpoint_iri = url_for("sparql.endpoint", _external=True)
-    void_iri = request.host_url + ".well-known/void"
+    endpoint_iri = external_url("sparql.endpoint")
+    void_iri = external_url("catalog.void")
     triples = service_description(endpoint_iri, void_iri, app_ctx.manifest.graphs,
                                   app_ctx.manifest.triples,
                                   federated=bool(app_ctx.settings.services))
     body = serialize_triples(triples, fmt).body
-    return negotiated(body, fmt, variant=f"sd-{fmt.name}")
+    # The tag names the IRIs written in: another public URL or Host is another body.
+    where = hashlib.sha256(endpoint_iri.encode("utf-8")).hexdigest()[:8]
+    return host_dependent(negotiated(body, fmt, variant=f"sd-{fmt.name}-{where}"))
 
 
 def _graph_format(name: str) -> Format | None:
@@ -254,7 +256,7 @@ def _graph_format(name: str) -> Format | None:
 
 def _to_query_page() -> BaseResponse:
     """A browser asking for the endpoint itself is sent to the query page."""
-    response = redirect(url_for("page.index"), 303)
+    response = redirect(redirect_location("page.index"), 303)
     response.vary.add("Accept")
     return response
 
