@@ -22,6 +22,10 @@ COMPRESSED_TYPES = [
     "application/sparql-results+json", "application/sparql-results+xml", "image/svg+xml",
 ]
 
+#: Request headers that can make an answer conditional (304, 412) or partial (Range).
+CONDITIONAL_HEADERS = ("If-None-Match", "If-Match", "If-Modified-Since", "If-Unmodified-Since",
+                       "Range", "If-Range")
+
 
 def install(app: Flask) -> None:
     """Install error handling, CORS and compression on ``app``."""
@@ -74,7 +78,8 @@ def cached(response: Response, variant: str = "", weak: bool = False) -> Respons
     response.headers["X-Citygraph-Version"] = app_ctx.version
     response.vary.add("Accept")
     response.vary.add("Accept-Encoding")
-    response.make_conditional(request)  # in place: a 304 (or 412) when the request's tag matches
+    if any(name in request.headers for name in CONDITIONAL_HEADERS):
+        response.make_conditional(request)  # in place: a 304 (or 412) when a tag matches
     return response
 
 
