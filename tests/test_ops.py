@@ -277,3 +277,15 @@ def test_no_shared_cache_keeps_a_body_written_with_the_host(client: FlaskClient,
                 assert "Host" in response.headers.get("Vary", ""), (path, accept)
     if accept in ("text/turtle", "*/*"):
         assert "/sparql" in written_by  # the Service Description names the endpoint's URL
+
+
+def test_a_crash_is_a_503_without_retry_after(settings: Settings, app_context: AppContext) -> None:
+    app = create_app(settings, {"TESTING": True}, context=app_context)
+
+    @app.get("/test-crash")
+    def crash() -> str:
+        raise EngineCrashed("the query crashed the engine and was stopped")
+
+    response = app.test_client().get("/test-crash")
+    assert response.status_code == 503 and "Retry-After" not in response.headers
+    assert response.get_data(as_text=True) == "the query crashed the engine and was stopped\n"
