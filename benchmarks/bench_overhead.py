@@ -25,6 +25,7 @@ reports, it does not assert.
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import os
 import signal
@@ -176,7 +177,6 @@ def main(argv: list[str] | None = None) -> int:
     server = subprocess.Popen(
         [sys.executable, "-m", "citygraph", "serve", "--dist", str(args.dist), "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    bare_server = None
     try:
         wait_for(port, server)
         client = Client(port)
@@ -196,10 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         for case in todo:
             accept = case.fmt.media_type
             sides: list[Callable[[], object]] = [
-                engine_run(store, case, max_rows),
-                lambda case=case, accept=accept: client.get(case.path, accept)]
+                engine_run(store, case, max_rows), functools.partial(client.get, case.path, accept)]
             if bare_client is not None:
-                sides.append(lambda case=case, accept=accept: bare_client.get(case.path, accept))
+                sides.append(functools.partial(bare_client.get, case.path, accept))
             engine, over_http, *rest = p50s(sides, args.runs, args.warmup)
             bare = rest[0] if rest else float("nan")
             ratio = over_http / max(engine, FLOOR)
@@ -209,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{bare * 1000:9.2f} {ratio:6.2f}{mark}", flush=True)
         print(f"worst ratio {worst:.2f} (target <= {TARGET})")
     finally:
-        if bare_server is not None:
-            bare_server.close()
+        # The bare server's threads are daemons: they end with this process (closing it under
+        # a keep-alive connection makes waitress complain).
         server.send_signal(signal.SIGINT)
         try:
             server.wait(20)

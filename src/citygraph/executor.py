@@ -410,7 +410,9 @@ class Executor:
         self.timeout = timeout
         self.prefixes = dict(prefixes)
         self._context = multiprocessing.get_context(start_method)
-        self._idle: queue.Queue[Worker] = queue.Queue()
+        # Last in, first out: the worker that answered last (its caches warm, its CPU likely
+        # free) takes the next query; under a steady trickle the others stay asleep.
+        self._idle: queue.LifoQueue[Worker] = queue.LifoQueue()
         self._all: set[Worker] = set()
         self._lock = threading.Lock()
         self._started = False
