@@ -356,3 +356,9 @@ def test_missing_build_is_a_typed_error(tmp_path: Path) -> None:
 def test_unknown_format_is_refused(shared: Executor) -> None:
     with pytest.raises(ValueError, match="not one of"):
         shared.run(COUNT, select_format=TURTLE, graph_format=TURTLE)
+
+
+def test_a_workers_stderr_file_is_unlinked_once_it_runs(shared: Executor) -> None:
+    count(shared)
+    paths = [Path(worker._stderr_path) for worker in shared._all]
+    assert len(paths) == 2 and not any(path.exists() for path in paths)

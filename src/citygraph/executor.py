@@ -224,10 +224,19 @@ def describe_exit(exitcode: int | None) -> str:
 
 
 def _redirect_stderr(path: str) -> None:
-    """Send this process's file descriptor 2 (C, Rust and Python alike) to the file ``path``."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    """Send this process's file descriptor 2 (C, Rust and Python alike) to the file ``path``,
+    then unlink it (the parent reads it through a descriptor of its own): nothing is left behind,
+    however either process ends."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    except OSError:  # the parent has given up on this worker already
+        return
     os.dup2(fd, 2)
     os.close(fd)
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def worker_main(conn: Connection, dist: str, prefixes: Mapping[str, str], parent: int,
@@ -289,8 +298,8 @@ class Worker:
                  prefixes: Mapping[str, str], services: frozenset[str] = frozenset(),
                  memory_mb: int = 0) -> None:
         self.conn, child = context.Pipe()
-        # The worker's standard error goes to a file of its own, read when it dies; the file is
-        # unlinked once the worker has opened it (see wait_ready).
+        # The worker's standard error goes to a file of its own, read when it dies; the worker
+        # unlinks it once it has opened it.
         fd, self._stderr_path = tempfile.mkstemp(prefix="citygraph-worker-", suffix=".stderr")
         self._stderr = os.fdopen(fd, "r+b")
         self.process: BaseProcess = context.Process(  # type: ignore[attr-defined]
@@ -325,7 +334,6 @@ class Worker:
             LOG.error("a query worker could not start: %s", message[1])
             raise WorkerFailed("a query worker could not start (the error has been logged)")
         self.ready = True
-        self._unlink_stderr()  # the worker has it open by now
 
     def _unlink_stderr(self) -> None:
         try:
