@@ -102,6 +102,9 @@ def test_health_is_503_when_a_pool_has_no_live_worker_and_recovers(own_app: Flas
     for pid in pool.pids:
         os.kill(pid, signal.SIGKILL)
         reaped(pid)
+    deadline = time.monotonic() + 10
+    while pool.alive and time.monotonic() < deadline:  # the executor sees it end
+        time.sleep(0.05)
     response = client.get("/health")
     body = json.loads(response.get_data(as_text=True))
     assert response.status_code == 503 and body["status"] == "unavailable"
