@@ -23,6 +23,7 @@ STATUS = {
     "PublishError": 500,
     "RateLimited": 429,
     "QueryTooDeep": 400,
+    "EngineCrashed": 503,
 }
 
 

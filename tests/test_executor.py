@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -14,12 +15,13 @@ import pytest
 from citygraph.config import Settings
 from citygraph.errors import (
     BuildNotFound,
+    EngineCrashed,
     QuerySyntaxError,
     QueryTimeout,
     QueryTooExpensive,
     UpdateForbidden,
 )
-from citygraph.executor import Executor, WorkerFailed
+from citygraph.executor import Executor, WorkerFailed, death_cause
 from citygraph.formats import GRAPH_FORMATS, SELECT_FORMATS, Format
 from citygraph.pipeline import BuildResult
 from citygraph.store import EmbeddedStore
@@ -231,12 +233,108 @@ def test_a_full_queue_is_refused_at_once(dist: Path) -> None:
 def test_query_past_the_memory_limit_is_stopped_and_the_pool_recovers(dist: Path) -> None:
     # Sorting the data joined with itself needs gigabytes; the cap lets a worker add 200 MiB.
     hungry = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?f ?c ?e LIMIT 1"
-    with Executor(dist, workers=1, timeout=30, memory_mb=200) as pool:
+    events: list[str] = []
+    with Executor(dist, workers=1, timeout=30, memory_mb=200,
+                  observer=lambda event, seconds: events.append(event)) as pool:
         before = pool.pids
         with pytest.raises(QueryTooExpensive, match="memory limit of 200 MiB"):
             pool.run(hungry, select_format=JSON, graph_format=TURTLE)
         assert count(pool) > 0  # answered by the worker that took the stopped one's place
         assert pool.pids != before and not any(alive(pid) for pid in before)
+    assert events.count("memory") == 1 and "crash" not in events
+    assert events.count("restart") == 1
+
+
+#: Inputs that overflow the engine's stack (its parser recurses): the worker dies of SIGSEGV.
+CRASHERS = {
+    "parentheses": "SELECT * WHERE { FILTER(" + "(" * 5000 + "1" + ")" * 5000 + ") }",
+    "negations": "SELECT * WHERE { FILTER(" + "!" * 10_000 + "true) }",
+    "STR": "SELECT * WHERE { FILTER(" + "STR(" * 3000 + "1" + ")" * 3000 + ") }",
+    "braces": "SELECT * WHERE " + "{" * 5000 + "}" * 5000,
+}
+
+
+@pytest.mark.parametrize("memory_mb", [200, 0], ids=["with-memory-cap", "without-memory-cap"])
+def test_a_query_that_crashes_the_engine_is_a_crash_not_memory(dist: Path, memory_mb: int) -> None:
+    events: list[str] = []
+    with Executor(dist, workers=1, timeout=30, memory_mb=memory_mb,
+                  observer=lambda event, seconds: events.append(event)) as pool:
+        for name, text in CRASHERS.items():
+            before = pool.pids
+            with pytest.raises(EngineCrashed, match="crashed the engine") as caught:
+                pool.run(text, select_format=JSON, graph_format=TURTLE)
+            assert "memory" not in str(caught.value), name
+            assert caught.value.http_status == 503
+            assert not any(alive(pid) for pid in before)
+            assert count(pool) > 0, name  # a fresh worker answers the next query
+    assert events.count("crash") == len(CRASHERS) == events.count("restart")
+    assert "memory" not in events
+
+
+def test_the_cause_of_a_death_is_told_by_what_the_worker_wrote() -> None:
+    abort, segv = -signal.SIGABRT, -signal.SIGSEGV
+    assert death_cause(abort, "memory allocation of 12582912 bytes failed\nstack", 200) == "memory"
+    assert death_cause(1, "Traceback …\nMemoryError\n", 200) == "memory"
+    assert death_cause(segv, "Fatal Python error: Segmentation fault\n", 200) == "crash"
+    assert death_cause(abort, "thread 'main' has overflowed its stack\n", 200) == "crash"
+    assert death_cause(abort, "thread panicked at src/lib.rs:1:1", 200) == "crash"
+    assert death_cause(-signal.SIGKILL, "", 200) == "crash"  # the system's OOM killer, an admin
+    assert death_cause(abort, "memory allocation of 8 bytes failed", 0) == "crash"  # no cap set
+
+
+def test_the_observer_hears_queries_timeouts_and_restarts(dist: Path) -> None:
+    heard: list[tuple[str, float]] = []
+    with Executor(dist, workers=1, timeout=TIMEOUT, max_waiting=0,
+                  observer=lambda event, seconds: heard.append((event, seconds))) as pool:
+        count(pool)
+        assert [event for event, _ in heard] == ["query"] and heard[0][1] > 0
+        runaway = threading.Thread(target=lambda: pytest.raises(
+            QueryTimeout, pool.run, RUNAWAY, select_format=JSON, graph_format=TURTLE))
+        runaway.start()
+        time.sleep(0.2)
+        with pytest.raises(QueryTimeout, match="busy"):
+            count(pool)
+        runaway.join(TIMEOUT + 5)
+        events = [event for event, _ in heard]
+        assert events == ["query", "busy", "timeout", "query", "restart"]
+        assert heard[3][1] >= TIMEOUT * 0.9  # the runaway query's duration: up to its limit
+
+
+def test_an_observer_that_fails_does_not_fail_the_query(shared: Executor) -> None:
+    def broken(event: str, seconds: float) -> None:
+        raise RuntimeError("metrics are down")
+
+    shared.observer = broken
+    try:
+        assert count(shared) > 0
+    finally:
+        shared.observer = None
+
+
+def test_a_worker_killed_while_idle_is_replaced_before_a_query_needs_it(dist: Path) -> None:
+    events: list[str] = []
+    with Executor(dist, workers=1, timeout=30,
+                  observer=lambda event, seconds: events.append(event)) as pool:
+        count(pool)
+        assert pool.alive == 1
+        (pid,) = pool.pids
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while pool.alive and time.monotonic() < deadline:  # the signal takes a moment
+            time.sleep(0.05)
+        assert pool.alive == 0 and not alive_and_not_reaped(pid)
+        assert count(pool) > 0  # not "the worker stopped unexpectedly"
+        assert pool.alive == 1 and pool.pids != [pid]
+    assert events == ["query", "restart", "query"]
+
+
+def alive_and_not_reaped(pid: int) -> bool:
+    """True while the process runs (a zombie, dead but not yet reaped, counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_close_ends_every_worker(dist: Path) -> None:
@@ -258,3 +356,9 @@ def test_missing_build_is_a_typed_error(tmp_path: Path) -> None:
 def test_unknown_format_is_refused(shared: Executor) -> None:
     with pytest.raises(ValueError, match="not one of"):
         shared.run(COUNT, select_format=TURTLE, graph_format=TURTLE)
+
+
+def test_a_workers_stderr_file_is_unlinked_once_it_runs(shared: Executor) -> None:
+    count(shared)
+    paths = [Path(worker._stderr_path) for worker in shared._all]
+    assert len(paths) == 2 and not any(path.exists() for path in paths)

@@ -30,6 +30,7 @@ DEFAULT_BASE = "https://w3id.org/citygraph/"
 #: wide margin below that. Measured in benchmarks/README.md.
 DEFAULT_MAX_QUERY_DEPTH = 256
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"{}|\\^`]+$")
+_PUBLIC_URL = re.compile(r"^https?://[^\s/?#<>\"{}|\\^`]+(/[^\s?#<>\"{}|\\^`]*)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ SETTINGS: tuple[Setting, ...] = (
             "deepest nesting of a query: each (), {}, [] and unary operator a level, each item of "
             "a sequence the engine nests (operators, UNION, joined patterns, list items) a quarter "
             "of one; deeper is a 400 before the engine sees it"),
+    Setting("public_url", str, "",
+            "the server's public URL (e.g. https://citygraph.example.org/), written into the "
+            "service description and redirects instead of the request's Host; '' uses the Host"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -119,6 +123,7 @@ class Settings:
     channel_timeout: int = 60
     backlog: int = 2048
     max_query_depth: int = DEFAULT_MAX_QUERY_DEPTH
+    public_url: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -149,6 +154,13 @@ class Settings:
         if self.max_query_depth <= 0:
             raise ConfigError(f"setting max_query_depth must be positive, "
                               f"got {self.max_query_depth!r}")
+        if self.public_url:
+            if not _PUBLIC_URL.match(self.public_url):
+                raise ConfigError(f"setting public_url must be an absolute http(s) URL without "
+                                  f"query or fragment, such as https://citygraph.example.org/, "
+                                  f"got {self.public_url!r}")
+            if not self.public_url.endswith("/"):  # the root of the app: a directory
+                object.__setattr__(self, "public_url", self.public_url + "/")
 
     @property
     def services(self) -> frozenset[str]:

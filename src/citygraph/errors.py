@@ -17,6 +17,8 @@ class CitygraphError(Exception):
 
     http_status = 500
     exit_code = EXIT_ERROR
+    #: For a 503: whether the same request may succeed later (the answer says Retry-After).
+    retry_later = True
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -126,6 +128,7 @@ class QueryTooExpensive(CitygraphError):
     """The query needed more memory than a query worker may use, and was stopped."""
 
     http_status = 503
+    retry_later = False
 
 
 class QueryTimeout(CitygraphError):
@@ -167,3 +170,10 @@ class RateLimited(CitygraphError):
 
 class QueryTooDeep(BadRequest):
     """A query nests deeper than the max_query_depth setting allows (HTTP 400)."""
+
+
+class EngineCrashed(CitygraphError):
+    """The query crashed the query engine (its worker process died, not of the memory cap)."""
+
+    http_status = 503
+    retry_later = False

@@ -8,21 +8,30 @@ server). Each worker loads the build once (an :class:`~citygraph.store.EmbeddedS
 within the timeout, the worker process is killed — the runaway work stops with it — a fresh worker
 takes its place, and :class:`~citygraph.errors.QueryTimeout` is raised. The other workers keep
 answering meanwhile; a request waiting for a free worker waits at most the timeout.
+
+A worker that dies while it runs a query is told apart by what it wrote on its standard error
+(kept in a file of its own): the engine's "memory allocation of N bytes failed" is the memory cap
+(:class:`~citygraph.errors.QueryTooExpensive`); any other death — a segmentation fault or a stack
+overflow on deeply nested input, a panic — is :class:`~citygraph.errors.EngineCrashed`.
+An optional observer hears what happens (queries and their durations, timeouts, memory-cap kills,
+crashes, restarts), for metrics, without this module knowing about them.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import multiprocessing
 import os
 import queue
 import re
 import signal
+import tempfile
 import threading
 import time
 import traceback
 import weakref
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -35,6 +44,7 @@ import pyoxigraph as ox
 from . import errors
 from .errors import (
     CitygraphError,
+    EngineCrashed,
     QuerySyntaxError,
     QueryTimeout,
     QueryTooExpensive,
@@ -51,7 +61,28 @@ STARTUP_SECONDS = 120.0
 #: Seconds between two checks, in a worker, that its parent process is still alive.
 PARENT_CHECK_SECONDS = 0.5
 
+#: Seconds the parent waits for a worker whose pipe broke to finish dying (to read its exit).
+DEATH_SECONDS = 2.0
+
+#: Bytes of a dead worker's standard error that are read to tell why it died (and logged).
+STDERR_TAIL = 16 * 1024
+
+#: Size past which a worker's stderr file is emptied (between two jobs).
+STDERR_KEEP = 1024 * 1024
+
 _LINE_COLUMN = re.compile(r"error at (\d+):(\d+):\s*")
+
+#: What a process writes when an allocation failed: Rust's allocation error handler (the engine),
+#: CPython, and the C library's strerror(ENOMEM).
+_OUT_OF_MEMORY = re.compile(r"memory allocation of \d+ bytes failed|\bMemoryError\b|"
+                            r"Cannot allocate memory|out of memory", re.IGNORECASE)
+
+#: Hears what an executor does: ``(event, seconds)``. Events: ``query`` (a query a worker
+#: was given has ended, whatever its outcome; ``seconds`` is its duration), ``timeout``,
+#: ``busy`` (refused: no worker free), ``memory`` (stopped at the memory cap), ``crash`` (the
+#: engine crashed) and ``restart`` (a worker was replaced by a fresh one); ``seconds`` is 0 but
+#: for ``query``.
+Observer = Callable[[str, float], None]
 
 
 class WorkerFailed(CitygraphError):
@@ -154,9 +185,64 @@ def limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
+def death_cause(exitcode: int | None, stderr: str, memory_mb: int) -> str:
+    """Why a worker died during a query: ``memory`` (the memory cap) or ``crash`` (anything else).
+
+    The memory cap (RLIMIT_AS) makes an allocation fail; the engine then writes "memory
+    allocation of N bytes failed" and aborts (SIGABRT). A stack overflow on deep input is a
+    SIGSEGV with no such line; a SIGABRT without it is a panic or a failed assertion.
+
+    >>> death_cause(-6, "memory allocation of 12582912 bytes failed\\n", 200)
+    'memory'
+    >>> death_cause(-11, "Fatal Python error: Segmentation fault", 200)
+    'crash'
+    >>> death_cause(-6, "memory allocation of 8 bytes failed", 0)  # no cap: not the cap's doing
+    'crash'
+    """
+    if memory_mb > 0 and _OUT_OF_MEMORY.search(stderr):
+        return "memory"
+    return "crash"
+
+
+def describe_exit(exitcode: int | None) -> str:
+    """A process's exit status in words.
+
+    >>> describe_exit(-11), describe_exit(1), describe_exit(None)
+    ('killed by signal SIGSEGV', 'exit status 1', 'exit status unknown')
+    """
+    if exitcode is None:
+        return "exit status unknown"
+    if exitcode < 0:
+        try:
+            return f"killed by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit status {exitcode}"
+
+
+def _redirect_stderr(path: str) -> None:
+    """Send this process's file descriptor 2 (C, Rust and Python alike) to the file ``path``,
+    then unlink it (the parent reads it through a descriptor of its own): nothing is left behind,
+    however either process ends."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    except OSError:  # the parent has given up on this worker already
+        return
+    os.dup2(fd, 2)
+    os.close(fd)
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def worker_main(conn: Connection, dist: str, prefixes: Mapping[str, str], parent: int,
-                services: frozenset[str] = frozenset(), memory_mb: int = 0) -> None:
+                services: frozenset[str] = frozenset(), memory_mb: int = 0,
+                stderr_path: str = "") -> None:
     """The body of a worker process: load the build once, then answer jobs until told to stop."""
+    if stderr_path:
+        _redirect_stderr(stderr_path)
+    faulthandler.enable()  # a fatal signal leaves the Python stack on stderr, for the log
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; it then ends us
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     from .store import EmbeddedStore
@@ -209,14 +295,20 @@ class Worker:
                  prefixes: Mapping[str, str], services: frozenset[str] = frozenset(),
                  memory_mb: int = 0) -> None:
         self.conn, child = context.Pipe()
+        # The worker's standard error goes to a file of its own, read when it dies; the worker
+        # unlinks it once it has opened it.
+        fd, self._stderr_path = tempfile.mkstemp(prefix="citygraph-worker-", suffix=".stderr")
+        self._stderr = os.fdopen(fd, "r+b")
         self.process: BaseProcess = context.Process(  # type: ignore[attr-defined]
             target=worker_main,
-            args=(child, str(dist), dict(prefixes), os.getpid(), services, memory_mb),
+            args=(child, str(dist), dict(prefixes), os.getpid(), services, memory_mb,
+                  self._stderr_path),
             name="citygraph-query-worker", daemon=True)
         self.process.start()
         child.close()
         self.ready = False
         self.dead = False
+        self._mark = 0
 
     @property
     def pid(self) -> int | None:
@@ -240,6 +332,45 @@ class Worker:
             raise WorkerFailed("a query worker could not start (the error has been logged)")
         self.ready = True
 
+    def _unlink_stderr(self) -> None:
+        try:
+            os.unlink(self._stderr_path)
+        except OSError:
+            pass
+
+    @property
+    def alive(self) -> bool:
+        """True while the worker process runs."""
+        return not self.dead and self.process.is_alive()
+
+    def mark_stderr(self) -> None:
+        """Before a job: log what the worker wrote on stderr since the last mark, then mark."""
+        try:
+            end = os.fstat(self._stderr.fileno()).st_size
+            if end > self._mark:
+                LOG.warning("query worker %s wrote on stderr:\n%s", self.pid,
+                            self.stderr_tail().rstrip())
+            if end > STDERR_KEEP:  # the worker appends (O_APPEND): writes go on at the start
+                os.ftruncate(self._stderr.fileno(), 0)
+                end = 0
+            self._mark = end
+        except (OSError, ValueError):
+            self._mark = 0
+
+    def stderr_tail(self, size: int = STDERR_TAIL) -> str:
+        """At most the last ``size`` bytes the worker wrote on stderr since the mark, as text."""
+        try:
+            end = os.fstat(self._stderr.fileno()).st_size
+            self._stderr.seek(max(self._mark, end - size))
+            return self._stderr.read(size).decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+
+    def wait_dead(self, limit: float = DEATH_SECONDS) -> int | None:
+        """Wait (briefly) for a worker whose pipe broke to end; its exit code, None if unknown."""
+        self.process.join(limit)
+        return self.process.exitcode
+
     def kill(self) -> None:
         """Kill the process (the work it does stops) and release the pipe; idempotent."""
         if self.dead:
@@ -249,6 +380,8 @@ class Worker:
             self.process.kill()
         self.process.join(5)
         self.conn.close()
+        self._stderr.close()
+        self._unlink_stderr()
 
 
 def _stop_all(workers: set[Worker], lock: threading.Lock) -> None:
@@ -269,8 +402,9 @@ class Executor:
     def __init__(self, dist: Path, *, workers: int = 2, timeout: float = 10.0,
                  prefixes: Mapping[str, str] = PREFIXES, services: Collection[str] = (),
                  memory_mb: int = 0, max_waiting: int | None = None,
-                 start_method: str = "spawn") -> None:
+                 start_method: str = "spawn", observer: Observer | None = None) -> None:
         self.dist = Path(dist)
+        self.observer = observer
         #: Requests that may wait for a busy pool; more are refused at once (503), so that slow
         #: queries cannot hold every thread of the web server.
         self.max_waiting = workers if max_waiting is None else max_waiting
@@ -281,7 +415,9 @@ class Executor:
         self.timeout = timeout
         self.prefixes = dict(prefixes)
         self._context = multiprocessing.get_context(start_method)
-        self._idle: queue.Queue[Worker] = queue.Queue()
+        # Last in, first out: the worker that answered last (its caches warm, its CPU likely
+        # free) takes the next query; under a steady trickle the others stay asleep.
+        self._idle: queue.LifoQueue[Worker] = queue.LifoQueue()
         self._all: set[Worker] = set()
         self._lock = threading.Lock()
         self._started = False
@@ -300,6 +436,21 @@ class Executor:
         """Process ids of the current workers (for tests and monitoring)."""
         with self._lock:
             return sorted(w.pid for w in self._all if w.pid is not None)
+
+    @property
+    def alive(self) -> int:
+        """How many worker processes run (loading the build or ready)."""
+        with self._lock:
+            workers = list(self._all)
+        return sum(1 for w in workers if w.alive)
+
+    def _notify(self, event: str, seconds: float = 0.0) -> None:
+        """Tell the observer (if any) what happened; its failure never fails a query."""
+        if self.observer is not None:
+            try:
+                self.observer(event, seconds)
+            except Exception:  # metrics must not break queries
+                LOG.exception("the executor's observer failed on %r", event)
 
     def start(self) -> Executor:
         """Start the worker processes (they load the build in the background); idempotent."""
@@ -323,18 +474,34 @@ class Executor:
         When every worker is busy and ``max_waiting`` requests wait already, the request is
         refused at once.
         """
+        while True:
+            worker = self._acquire_any(deadline)
+            if not worker.dead and worker.process.is_alive():
+                return worker
+            # An idle worker that died (killed from outside): replace it, take another.
+            LOG.warning("a query worker (pid %s) died while idle (%s); replacing it",
+                        worker.pid, describe_exit(worker.process.exitcode))
+            self._replace(worker)
+
+    def _acquire_any(self, deadline: float) -> Worker:
         try:
             return self._idle.get_nowait()
         except queue.Empty:
             pass
         with self._lock:
             if self._waiting >= self.max_waiting:
-                raise QueryTimeout(f"the server is busy: every query worker is taken and "
-                                   f"{self._waiting} more queries wait; try again later")
-            self._waiting += 1
+                busy = QueryTimeout(f"the server is busy: every query worker is taken and "
+                                    f"{self._waiting} more queries wait; try again later")
+            else:
+                busy = None
+                self._waiting += 1
+        if busy is not None:
+            self._notify("busy")
+            raise busy
         try:
             return self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
+            self._notify("busy")
             raise QueryTimeout(f"the server is busy: no query worker became free within the "
                                f"limit of {self.timeout:g} s; try again later") from None
         finally:
@@ -352,9 +519,12 @@ class Executor:
         with self._lock:
             known = worker in self._all
             self._all.discard(worker)
-            if known and not self._closed:
+            spawn = known and not self._closed
+            if spawn:
                 self._spawn_locked()
         worker.kill()
+        if spawn:
+            self._notify("restart")
 
     def run(
         self,
@@ -371,8 +541,9 @@ class Executor:
         """Run a query on an idle worker and return its serialised answer.
 
         ``base_iri``: the base that relative IRIs of the query resolve against.
-        Raises the query's typed error (QuerySyntaxError, UpdateForbidden, …), or QueryTimeout
-        when it runs past the timeout (the worker is then killed and replaced).
+        Raises the query's typed error (QuerySyntaxError, UpdateForbidden, …), QueryTimeout
+        when it runs past the timeout (the worker is then killed and replaced), QueryTooExpensive
+        when it needs more than the memory cap, or EngineCrashed when it crashes the engine.
         """
         for fmt, table in ((select_format, SELECT_FORMATS), (graph_format, GRAPH_FORMATS)):
             if table.get(fmt.name) != fmt:
@@ -384,18 +555,21 @@ class Executor:
         deadline = time.monotonic() + self.timeout
         worker = self._acquire(deadline)
         healthy = False
-        sent = False
+        sent = 0.0
         try:
             loading = time.monotonic()
             worker.wait_ready()  # a fresh worker loading the build: that time is not the query's
             left = deadline + (time.monotonic() - loading) - time.monotonic()
             if left <= 0:
                 healthy = True  # never given the job: the worker is fine
+                self._notify("busy")
                 raise QueryTimeout(f"the server is busy: the query could not start within the "
                                    f"limit of {self.timeout:g} s; try again later")
+            worker.mark_stderr()
             worker.conn.send(job)
-            sent = True
+            sent = time.monotonic()
             if not worker.conn.poll(left):
+                self._notify("timeout")
                 raise QueryTimeout(f"the query ran longer than the limit of {self.timeout:g} s "
                                    f"and was stopped; narrow it down or add a LIMIT")
             reply = worker.conn.recv()
@@ -403,13 +577,12 @@ class Executor:
         except (EOFError, OSError, BrokenPipeError):
             if self._closed:
                 raise WorkerFailed("the query executor is closed") from None
-            if sent and self.memory_mb:
-                raise QueryTooExpensive(
-                    f"the query stopped before it finished: it probably needed more than the "
-                    f"memory limit of {self.memory_mb} MiB of a query worker; narrow it down "
-                    f"or add a LIMIT") from None
-            raise WorkerFailed("the query worker stopped unexpectedly") from None
+            if not sent:
+                raise WorkerFailed("the query worker stopped unexpectedly") from None
+            raise self._died(worker, text) from None
         finally:
+            if sent:
+                self._notify("query", time.monotonic() - sent)
             if healthy:
                 self._release(worker)
             else:
@@ -419,9 +592,30 @@ class Executor:
             return Answer(body, graph_format if kind == "graph" else select_format, kind, rows,
                           truncated)
         if reply[0] == "error":
+            if reply[1] == QueryTooExpensive.__name__:
+                self._notify("memory")  # a MemoryError in the worker, which lives on
             raise _error(reply[1], reply[2])
         LOG.error("a query failed in a worker process:\n%s", reply[1])
         raise WorkerFailed("the query failed because of an internal error (it has been logged)")
+
+    def _died(self, worker: Worker, text: str) -> CitygraphError:
+        """The error for a query whose worker died while running it: memory cap, or a crash."""
+        exitcode = worker.wait_dead()
+        stderr = worker.stderr_tail()
+        cause = death_cause(exitcode, stderr, self.memory_mb)
+        LOG.error("a query worker (pid %s) died running a query of %d characters (%s; %s); "
+                  "its last words:\n%s", worker.pid, len(text), describe_exit(exitcode),
+                  "memory cap" if cause == "memory" else "engine crash",
+                  stderr.strip()[-2000:] or "(nothing)")
+        self._notify(cause)
+        if cause == "memory":
+            return QueryTooExpensive(
+                f"the query needed more than the memory limit of {self.memory_mb} MiB of a "
+                f"query worker and was stopped; narrow it down or add a LIMIT")
+        return EngineCrashed(
+            "the query crashed the engine and was stopped (a fresh query worker has taken "
+            "its place); very deep nesting of brackets, braces or operators is a known cause: "
+            "simplify the query")
 
     def close(self) -> None:
         """Stop every worker process; the executor cannot be used afterwards."""

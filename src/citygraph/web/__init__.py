@@ -2,8 +2,8 @@
 
 Blueprints: ``sparql`` (SPARQL 1.1 Protocol, service description), ``api`` (named queries,
 OpenAPI), ``linked_data`` (dereferenceable IRIs, ontology documentation, dumps), ``catalog``
-(DCAT-AP.de catalog, VoID) and ``page`` (the query page and its assets). Views stay thin: the
-logic lives in the stage functions, ``formats`` and ``store``.
+(DCAT-AP.de catalog, VoID), ``page`` (the query page and its assets) and ``ops`` (``/health``,
+``/metrics``). Views stay thin: the logic lives in the stage functions, ``formats`` and ``store``.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     ctx = context or AppContext.open(settings)
     app.extensions["citygraph"] = ctx
 
-    from . import api, catalog, common, linked_data, page, sparql, validation
+    from . import api, catalog, common, linked_data, ops, page, sparql, validation
 
     common.install(app)
+    ops.install(app)
 
     @app.errorhandler(RateLimited)
     def rate_limited(exc: RateLimited) -> Response:

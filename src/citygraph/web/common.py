@@ -1,8 +1,12 @@
-"""Cross-cutting web behaviour: the one error handler, CORS, gzip, caching headers."""
+"""Cross-cutting web behaviour: the one error handler, CORS, gzip, caching headers, and the
+absolute URLs a response may write (under the ``public_url`` setting, or else the request's Host).
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template, request
+from typing import Any
+
+from flask import Flask, Response, render_template, request, url_for
 from flask_compress import Compress
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
@@ -17,6 +21,10 @@ COMPRESSED_TYPES = [
     "application/n-triples", "application/n-quads", "application/trig", "application/rdf+xml",
     "application/sparql-results+json", "application/sparql-results+xml", "image/svg+xml",
 ]
+
+#: Request headers that can make an answer conditional (304, 412) or partial (Range).
+CONDITIONAL_HEADERS = ("If-None-Match", "If-Match", "If-Modified-Since", "If-Unmodified-Since",
+                       "Range", "If-Range")
 
 
 def install(app: Flask) -> None:
@@ -34,7 +42,7 @@ def install(app: Flask) -> None:
     @app.errorhandler(CitygraphError)
     def citygraph_error(exc: CitygraphError) -> Response:
         response = plain(str(exc) + "\n", exc.http_status)
-        if exc.http_status == 503:  # a timeout or a busy server: worth trying again later
+        if exc.http_status == 503 and exc.retry_later:  # a timeout or a busy server
             response.headers["Retry-After"] = str(max(1, round(ctx().settings.query_timeout)))
         return response
 
@@ -70,7 +78,8 @@ def cached(response: Response, variant: str = "", weak: bool = False) -> Respons
     response.headers["X-Citygraph-Version"] = app_ctx.version
     response.vary.add("Accept")
     response.vary.add("Accept-Encoding")
-    response.make_conditional(request)  # in place: a 304 (or 412) when the request's tag matches
+    if any(name in request.headers for name in CONDITIONAL_HEADERS):
+        response.make_conditional(request)  # in place: a 304 (or 412) when a tag matches
     return response
 
 
@@ -91,4 +100,36 @@ def negotiated(body: bytes | str, fmt: Format, *, status: int = 200, variant: st
     response = Response(body, status=status, content_type=fmt.content_type)
     if cache and status == 200:
         return cached(response, variant if variant is not None else fmt.name, weak=weak)
+    return response
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """The absolute URL of a route: under the ``public_url`` setting when it is set, else
+    built from the request's scheme and Host (then mark the response :func:`host_dependent`)."""
+    path = url_for(endpoint, **values)
+    public = ctx().settings.public_url
+    if not public:
+        return request.host_url.rstrip("/") + path
+    root = request.script_root
+    if root and path.startswith(root):
+        path = path[len(root):]
+    return public + path.lstrip("/")
+
+
+def redirect_location(endpoint: str, **values: Any) -> str:
+    """Where a redirect to a route points: the public URL when set, else a relative reference
+    (resolved by the client against the URL it asked for, whatever Host it used)."""
+    if ctx().settings.public_url:
+        return external_url(endpoint, **values)
+    return url_for(endpoint, **values)
+
+
+def host_dependent(response: Response) -> Response:
+    """Mark a response whose body was written with the request's Host (no ``public_url``): it
+    varies by Host, and shared caches must not keep it (a forged Host could poison them)."""
+    if ctx().settings.public_url:
+        return response
+    response.vary.add("Host")
+    response.cache_control.public = False
+    response.cache_control.private = True
     return response

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,11 +58,28 @@ class AppContext:
     internal: Executor | None = field(default=None, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     scheduler: Scheduler = field(init=False, repr=False, compare=False)
+    #: Who hears what the pools do, ``(pool, event, seconds)`` (the apps' metrics); weakly held.
+    _listeners: list[weakref.WeakMethod[Callable[[str, str, float], None]]] = field(
+        default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.scheduler = Scheduler(self.settings.client_concurrent_queries,
                                    self.settings.client_query_seconds,
                                    max_hold=self.settings.query_timeout)
+
+
+    def listen(self, method: Callable[[str, str, float], None]) -> None:
+        """Have a bound method hear every pool event ``(pool, event, seconds)`` (see
+        :data:`citygraph.executor.Observer`); held weakly, so a discarded app stops hearing."""
+        with self._lock:
+            self._listeners = [ref for ref in self._listeners if ref() is not None]
+            self._listeners.append(weakref.WeakMethod(method))
+
+    def _heard(self, pool: str, event: str, seconds: float) -> None:
+        for ref in self._listeners:
+            method = ref()
+            if method is not None:
+                method(pool, event, seconds)
 
     @property
     def dist(self) -> Path:
@@ -118,24 +137,26 @@ class AppContext:
             if ticket is not None:
                 ticket.finish(charge)
 
-    def _pool(self, workers: int, max_waiting: int, kind: type[Executor] = Executor) -> Executor:
+    def _pool(self, workers: int, max_waiting: int, name: str = "user",
+              kind: type[Executor] = Executor) -> Executor:
         return kind(self.dist, workers=workers, timeout=self.settings.query_timeout,
                     prefixes=self.store.prefixes, services=self.settings.services,
-                    memory_mb=self.settings.query_memory_mb, max_waiting=max_waiting)
+                    memory_mb=self.settings.query_memory_mb, max_waiting=max_waiting,
+                    observer=functools.partial(self._heard, name))
 
     def query_executor(self) -> Executor:
         """The pool of worker processes for user queries (made and started on first use)."""
         with self._lock:
             if self.executor is None:
                 self.executor = self._pool(self.settings.query_workers,
-                                           user_waiting(self.settings), UserPool)
+                                           user_waiting(self.settings), "user", UserPool)
             return self.executor.start()
 
     def internal_executor(self) -> Executor:
         """The one-worker pool for the server's own queries (made and started on first use)."""
         with self._lock:
             if self.internal is None:
-                self.internal = self._pool(1, self.settings.threads)  # pages: short queries
+                self.internal = self._pool(1, self.settings.threads, "internal")  # short queries
             return self.internal.start()
 
     def close(self) -> None:

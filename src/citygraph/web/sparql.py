@@ -18,12 +18,13 @@ RDF format; an unknown graph is a 404. Writes (PUT, DELETE, PATCH, or a POST of 
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from flask import Blueprint, Request, redirect, request, url_for
+from flask import Blueprint, Request, redirect, request
 from rdflib.namespace import RDF, RDFS, VOID
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.wrappers import Response as BaseResponse
@@ -46,9 +47,9 @@ from ..formats import (
     serialize_triples,
 )
 from ..queries import query_form
-from ..sparqltext import analyse, check_text
+from ..sparqltext import analyse, check_text, tokens
 from ..vocab import SD
-from .common import negotiated, unchanged
+from .common import external_url, host_dependent, negotiated, redirect_location, unchanged
 from .context import AppContext, ctx
 
 bp = Blueprint("sparql", __name__)
@@ -224,8 +225,10 @@ def endpoint() -> BaseResponse:
         raise _not_acceptable("CONSTRUCT or DESCRIBE", GRAPH_FORMATS)
     if form in ("select", "ask") and formats.select is None and _states_form(protocol.query):
         raise _not_acceptable("SELECT or ASK", SELECT_FORMATS)
+    # Relative IRIs resolve against the endpoint's URL: only then does the answer depend on it.
+    relative = has_relative_iri(protocol.query)
     base = endpoint_base()
-    variant = _query_variant(protocol, formats, base)
+    variant = _query_variant(protocol, formats, base if relative else None)
     cached_answer = unchanged(variant)
     if cached_answer is not None:
         return cached_answer
@@ -240,6 +243,8 @@ def endpoint() -> BaseResponse:
     if result.kind != "graph" and formats.select is None:
         raise _not_acceptable("SELECT or ASK", SELECT_FORMATS)
     response = negotiated(result.body, result.format, variant=variant, weak=True)
+    if relative:
+        host_dependent(response)
     response.headers["X-Citygraph-Rows"] = str(result.rows)
     response.headers["X-Citygraph-Truncated"] = "true" if result.truncated else "false"
     return response
@@ -331,12 +336,26 @@ def graph_store_write() -> None:
 
 
 def endpoint_base() -> str | None:
-    """The base IRI of a query's relative IRIs: the endpoint's URL (as Oxigraph and Fuseki do);
-    None when the request's host makes no valid IRI."""
+    """The base IRI of a query's relative IRIs: the endpoint's URL (as Oxigraph and Fuseki do),
+    under the ``public_url`` setting when set; None when the request's host makes no valid IRI."""
     try:
-        return ox.NamedNode(url_for("sparql.endpoint", _external=True)).value
+        return ox.NamedNode(external_url("sparql.endpoint")).value
     except ValueError:
         return None
+
+
+_ABSOLUTE_IRI_REF = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def has_relative_iri(text: str) -> bool:
+    """True when the query writes a relative IRI reference (its answer then depends on the base).
+
+    >>> has_relative_iri("CONSTRUCT { <s> <p> 1 } WHERE {}")
+    True
+    >>> has_relative_iri("SELECT * WHERE { <http://e/s> ?p ?o FILTER(?o < 3) }")
+    False
+    """
+    return any(t.kind == "iri" and not _ABSOLUTE_IRI_REF.match(t.text) for t in tokens(text))
 
 
 def service_description_response(app_ctx: AppContext) -> BaseResponse:
@@ -354,13 +373,15 @@ def service_description_response(app_ctx: AppContext) -> BaseResponse:
             return _to_query_page()
     if fmt is None:
         raise _not_acceptable("service description", GRAPH_FORMATS)
-    endpoint_iri = url_for("sparql.endpoint", _external=True)
-    void_iri = request.host_url + ".well-known/void"
+    endpoint_iri = external_url("sparql.endpoint")
+    void_iri = external_url("catalog.void")
     triples = service_description(endpoint_iri, void_iri, app_ctx.manifest.graphs,
                                   app_ctx.manifest.triples,
                                   federated=bool(app_ctx.settings.services))
     body = serialize_triples(triples, fmt).body
-    return negotiated(body, fmt, variant=f"sd-{fmt.name}")
+    # The tag names the IRIs written in: another public URL or Host is another body.
+    where = hashlib.sha256(endpoint_iri.encode("utf-8")).hexdigest()[:8]
+    return host_dependent(negotiated(body, fmt, variant=f"sd-{fmt.name}-{where}"))
 
 
 def _graph_format(name: str) -> Format | None:
@@ -375,7 +396,7 @@ def _graph_format(name: str) -> Format | None:
 
 def _to_query_page() -> BaseResponse:
     """A browser asking for the endpoint itself is sent to the query page."""
-    response = redirect(url_for("page.index"), 303)
+    response = redirect(redirect_location("page.index"), 303)
     response.vary.add("Accept")
     return response
 

@@ -1,0 +1,224 @@
+"""Per-request overhead of the endpoint: every curated query through HTTP against the engine alone.
+
+Run from the repository root after a build::
+
+    python benchmarks/bench_overhead.py [--dist dist] [--runs 60] [--warmup 5] [--no-reference]
+
+Side by side in one run, for every curated query (``queries/*.rq``, default parameters):
+
+- **engine**: pyoxigraph in this process, over the same build, running the query (typed
+  parameters bound as substitutions) and serialising its answer (``citygraph.store.answer``, the
+  worker's serialiser) in the format the endpoint answers in;
+- **http**: the same query through a real ``citygraph serve`` subprocess on loopback
+  (``GET /api/<name>``), one keep-alive connection, the whole answer read;
+- **bare** (a reference): a bare Flask + pyoxigraph app behind waitress in this process, that
+  runs the query and serialises the answer in the web process itself — what a request costs
+  without workers, content negotiation, caching headers, CORS, gzip or metrics.
+
+Each query is run ``--warmup`` times, then ``--runs`` times on each side, the sides taking
+turns; the table gives the p50s, and the ratio ``http / max(engine, 3 ms)`` with the target
+≤ 1.3. ``ASK {}`` through
+``/sparql`` is a first line: the fixed cost of a request. Exit status 0 either way: a benchmark
+reports, it does not assert.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.client
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from citygraph.formats import GRAPH_FORMATS, SELECT_FORMATS, Format
+from citygraph.queries import NamedQuery, load_catalogue, query_form
+from citygraph.store import EmbeddedStore, answer
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOOR = 0.003  # seconds: below this, the engine's time is not the yardstick
+TARGET = 1.3
+
+
+@dataclass(frozen=True)
+class Case:
+    """One query to measure: its name, text, bound parameters, HTTP path and answer format."""
+
+    name: str
+    text: str
+    substitutions: dict[str, ox.NamedNode | ox.Literal]
+    path: str
+    fmt: Format
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def p50s(runs: list[Callable[[], object]], times: int, warmup: int) -> list[float]:
+    """The median wall time in seconds of each of ``runs``, after ``warmup`` runs of each.
+
+    The runs are interleaved (one of each, then again), so that a change in the machine's load
+    during the measurement weighs on every side alike.
+    """
+    for run in runs:
+        for _ in range(warmup):
+            run()
+    samples: list[list[float]] = [[] for _ in runs]
+    for _ in range(times):
+        for run, out in zip(runs, samples, strict=True):
+            start = time.perf_counter()
+            run()
+            out.append(time.perf_counter() - start)
+    return [statistics.median(out) for out in samples]
+
+
+class Client:
+    """A keep-alive HTTP client of one server."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def get(self, path: str, accept: str) -> bytes:
+        """GET ``path`` and read the whole answer; a non-200 status is an error."""
+        self.conn.request("GET", path, headers={"Accept": accept})
+        response = self.conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET {path}: {response.status} {body[:200]!r}")
+        return body
+
+
+def wait_for(port: int, server: subprocess.Popen[bytes], limit: float = 120.0) -> None:
+    """Wait until the server answers on the port (its error if it ends first)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"citygraph serve ended: {server.stderr.read().decode()[-2000:]}"
+                               if server.stderr else "citygraph serve ended")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port} after {limit:g} s")
+
+
+def cases(catalogue: dict[str, NamedQuery]) -> list[Case]:
+    """Every curated query with its default parameters, and ``ASK {}`` through /sparql first."""
+    out = [Case("ASK {} (/sparql)", "ASK {}", {},
+                "/sparql?" + urllib.parse.urlencode({"query": "ASK {}"}), SELECT_FORMATS["json"])]
+    for name, query in sorted(catalogue.items()):
+        graph = query_form(query.text) in ("construct", "describe")
+        fmt = GRAPH_FORMATS["turtle"] if graph else SELECT_FORMATS["json"]
+        out.append(Case(name, query.text, query.bindings({}), f"/api/{name}", fmt))
+    return out
+
+
+def engine_run(store: EmbeddedStore, case: Case, max_rows: int) -> Callable[[], object]:
+    """Run a case on pyoxigraph in process and serialise its answer."""
+    kwargs: dict[str, object] = {"prefixes": store.prefixes}
+    if case.substitutions:
+        kwargs["substitutions"] = {ox.Variable(k): v for k, v in case.substitutions.items()}
+
+    def run() -> object:
+        result = store.store.query(case.text, **kwargs)  # type: ignore[arg-type]
+        return answer(result, case.fmt, case.fmt, max_rows).body
+
+    return run
+
+
+def bare_app(store: EmbeddedStore, cases_by_path: dict[str, Case], max_rows: int) -> object:
+    """A bare Flask app answering each case's path with pyoxigraph in the web process."""
+    from flask import Flask, Response, request
+
+    app = Flask("bare")
+    runs = {path: engine_run(store, case, max_rows) for path, case in cases_by_path.items()}
+    types = {path: case.fmt.content_type for path, case in cases_by_path.items()}
+
+    @app.get("/<path:rest>")
+    def any_case(rest: str) -> Response:
+        path = request.full_path.rstrip("?")
+        return Response(runs[path](), content_type=types[path])  # type: ignore[arg-type]
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dist", type=Path, default=ROOT / "dist")
+    parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--no-reference", action="store_true", help="skip the bare Flask app")
+    args = parser.parse_args(argv)
+    if not (args.dist / "manifest.json").is_file():
+        print(f"no build in {args.dist}: run `citygraph build` first", file=sys.stderr)
+        return 2
+    max_rows = 10_000
+    store = EmbeddedStore(args.dist)
+    todo = cases(load_catalogue(ROOT / "queries"))
+    port = free_port()
+    env = {**os.environ, "CITYGRAPH_CACHE_SECONDS": "0"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "citygraph", "serve", "--dist", str(args.dist), "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(port, server)
+        client = Client(port)
+        bare_client = None
+        if not args.no_reference:
+            import waitress.server
+
+            bare_port = free_port()
+            app = bare_app(store, {c.path: c for c in todo}, max_rows)
+            bare_server = waitress.server.create_server(app, host="127.0.0.1", port=bare_port,
+                                                        threads=4)
+            threading.Thread(target=bare_server.run, daemon=True).start()
+            bare_client = Client(bare_port)
+        print(f"{'query':36} {'engine':>8} {'http':>8} {'bare':>8} {'ratio':>6} {'bare':>6}  (p50 ms; "
+              f"ratio = http / max(engine, {FLOOR * 1000:g} ms), target <= {TARGET}; the bare app's "
+              f"ratio beside it)")
+        worst = 0.0
+        for case in todo:
+            accept = case.fmt.media_type
+            sides: list[Callable[[], object]] = [
+                engine_run(store, case, max_rows), functools.partial(client.get, case.path, accept)]
+            if bare_client is not None:
+                sides.append(functools.partial(bare_client.get, case.path, accept))
+            engine, over_http, *rest = p50s(sides, args.runs, args.warmup)
+            bare = rest[0] if rest else float("nan")
+            ratio = over_http / max(engine, FLOOR)
+            worst = max(worst, ratio)
+            mark = "" if ratio <= TARGET else "  over target"
+            print(f"{case.name:36} {engine * 1000:8.2f} {over_http * 1000:8.2f} {bare * 1000:8.2f} "
+                  f"{ratio:6.2f} {bare / max(engine, FLOOR):6.2f}{mark}", flush=True)
+        print(f"worst ratio {worst:.2f} (target <= {TARGET})")
+    finally:
+        # The bare server's threads are daemons: they end with this process (closing it under
+        # a keep-alive connection makes waitress complain).
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
