@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 import pyoxigraph as ox
@@ -216,3 +217,34 @@ def test_the_turtle_dump_is_for_people(built: BuildResult) -> None:
     assert "cg" in declared
     trig = (dist / "citygraph.trig").read_text(encoding="utf-8")
     assert "\\/" not in trig
+
+
+def test_solutions_are_cut_at_the_cap_without_computing_the_rest() -> None:
+    """The TSV writer is stopped past the cap: a huge answer is neither computed nor kept."""
+    store = ox.Store()
+    store.extend([ox.Quad(ox.NamedNode(f"http://e/{i}"), ox.NamedNode("http://e/p"), ox.Literal(str(i)))
+                  for i in range(50_000)])
+    answer = serialize_solutions(store.query("SELECT * { ?s ?p ?o }"), SELECT_FORMATS["json"], 3)
+    assert (answer.rows, answer.truncated) == (3, True)
+    assert len(json.loads(answer.body)["results"]["bindings"]) == 3
+    whole = serialize_solutions(store.query("SELECT * { ?s ?p ?o }"), SELECT_FORMATS["tsv"], 50_000)
+    assert (whole.rows, whole.truncated) == (50_000, False)
+    assert whole.body.count(b"\n") == 50_001
+
+
+def test_terms_that_need_escapes_and_triple_terms_survive_every_result_format() -> None:
+    """Line breaks, tabs and quotes in literals stay one row; an RDF 1.2 triple term is written."""
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p"),
+                      ox.Literal('two\nlines\tand "quotes"', language="de")))
+    text = 'SELECT ?o (<<( <http://e/a> <http://e/p> 1 )>> AS ?t) { ?s ?p ?o }'
+    for fmt in SELECT_FORMATS.values():
+        answer = serialize_solutions(store.query(text), fmt, 10)
+        assert (answer.rows, answer.truncated) == (1, False), fmt.name
+        if fmt.name == "csv":  # lossy: only the lexical forms, and pyoxigraph does not read it
+            rows = list(csv.reader(io.StringIO(answer.body.decode("utf-8"), newline="")))
+            assert rows[1][0] == 'two\nlines\tand "quotes"'
+            continue
+        back = list(ox.parse_query_results(answer.body, format=fmt.writer))  # type: ignore[arg-type]
+        assert back[0]["o"] == ox.Literal('two\nlines\tand "quotes"', language="de")
+        assert isinstance(back[0]["t"], ox.Triple)

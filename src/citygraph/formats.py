@@ -162,23 +162,57 @@ class Answer:
     truncated: bool
 
 
-def _tsv_term(term: object) -> str:
-    return "" if term is None else str(term)
+class _RowCap(Exception):
+    """Raised by :class:`_TsvRows` to stop the writer once the row cap is passed."""
+
+
+class _TsvRows:
+    """A binary sink for Oxigraph's TSV writer that keeps the header and at most ``cap`` rows.
+
+    The writer streams; once one row more than ``cap`` has arrived, :class:`_RowCap` stops it,
+    so a huge answer is never computed or written out in full. (TSV escapes line breaks inside
+    terms, so every line is one row.)
+    """
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.parts: list[bytes] = []
+        self.lines = 0
+
+    def write(self, chunk: bytes) -> int:
+        """Keep a chunk of TSV; raise _RowCap once past the header and ``cap`` rows."""
+        self.parts.append(bytes(chunk))
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.cap + 1:
+            raise _RowCap
+        return len(chunk)
+
+    def flush(self) -> None:
+        """Nothing to flush: the parts are kept in memory."""
+
+    def result(self) -> tuple[bytes, int, bool]:
+        """The TSV text (header and at most ``cap`` rows), its row count and whether rows were cut."""
+        tsv = b"".join(self.parts)
+        if self.lines <= self.cap + 1:
+            return tsv, max(0, self.lines - 1), False
+        end = -1
+        for _ in range(self.cap + 1):
+            end = tsv.index(b"\n", end + 1)
+        return tsv[:end + 1], self.cap, True
 
 
 def serialize_solutions(solutions: ox.QuerySolutions, fmt: Format, max_rows: int) -> Answer:
-    """Serialise at most ``max_rows`` SELECT solutions with Oxigraph's own result writers."""
-    variables = [v.value for v in solutions.variables]
-    lines = ["\t".join("?" + v for v in variables)]
-    count = 0
-    truncated = False
-    for solution in solutions:
-        if count >= max_rows:
-            truncated = True
-            break
-        lines.append("\t".join(_tsv_term(solution[v]) for v in variables))
-        count += 1
-    tsv = ("\n".join(lines) + "\n").encode("utf-8")
+    """Serialise at most ``max_rows`` SELECT solutions with Oxigraph's own result writers.
+
+    The solutions are written as TSV by Oxigraph, stopped past the cap, and (for another format)
+    read back and written in that format: no term is converted in Python.
+    """
+    sink = _TsvRows(max_rows)
+    try:
+        solutions.serialize(sink, format=ox.QueryResultsFormat.TSV)  # type: ignore[arg-type]
+    except _RowCap:
+        pass
+    tsv, count, truncated = sink.result()
     if fmt.writer == ox.QueryResultsFormat.TSV:
         body = tsv
     else:
