@@ -38,6 +38,14 @@ BAD: list[tuple[str, str, int, str]] = [
     ("deep-service", "SELECT * WHERE { " + "{" * 5000 + "SERVICE <http://a/> {}" + "}" * 5000
      + " }", 400, "max_query_depth"),
     ("union-chain", "SELECT * WHERE { {}" + "UNION{}" * 3000 + " }", 400, "max_query_depth"),
+    # Flat lists that the engine nests as deeply as brackets (each crashed a worker under 64 KiB).
+    ("bind-chain", "SELECT * { " + "".join(f"BIND({i} AS ?x{i}) " for i in range(2800)) + "}", 400,
+     "max_query_depth"),
+    ("filter-chain", "ASK { " + "FILTER(1=1) " * 5000 + "}", 400, "max_query_depth"),
+    ("projection", "SELECT " + "".join(f"(1 AS ?v{i}) " for i in range(3000)) + "{}", 400,
+     "max_query_depth"),
+    ("describe-list", "DESCRIBE " + "<http://e/a> " * 4000, 400, "max_query_depth"),
+    ("order-by-list", "SELECT * {} ORDER BY " + "?x " * 6000, 400, "max_query_depth"),
     ("nested-service", "SELECT * WHERE { SERVICE <http://127.0.0.1:9/a> { SERVICE "
      "<http://127.0.0.1:9/b> { ?s ?p ?o } } }", 403, "allowlist"),
     ("wdqs-label", 'SELECT * WHERE {\n  ?c cg:wikidataEntity ?q .\n  SERVICE wikibase:label '
@@ -225,11 +233,11 @@ def test_queries_at_the_default_limit_run_without_crashing_the_engine(server: st
 def test_the_depth_setting_applies_to_sparql_and_api(app_context: object, client: FlaskClient,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     settings = app_context.settings  # type: ignore[attr-defined]
-    monkeypatch.setattr(app_context, "settings", settings.replace(max_query_depth=3))
-    deep = "ASK { FILTER(((true))) }"  # 4 levels
+    monkeypatch.setattr(app_context, "settings", settings.replace(max_query_depth=4))
+    deep = "ASK { FILTER(((true))) }"  # 4 levels of brackets and a FILTER: 4.25, rounded up
     response = client.get("/sparql", query_string={"query": deep})
     assert response.status_code == 400
-    assert "nests 4 levels deep, more than the limit of 3 (setting max_query_depth" in response.text
+    assert "nests 5 levels deep, more than the limit of 4 (setting max_query_depth" in response.text
     assert client.get("/sparql", query_string={"query": "ASK { FILTER((true)) }"}).status_code == 200
-    response = client.get("/api/partnership-counts")  # a curated query nests deeper than 3
+    response = client.get("/api/partnership-counts")  # a curated query nests deeper than 4
     assert response.status_code == 400 and "max_query_depth" in response.text

@@ -79,7 +79,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("backlog", int, 2048, "connections the kernel queues while the server is at its limit"),
     Setting("max_query_depth", int, DEFAULT_MAX_QUERY_DEPTH,
             "deepest nesting of a query: each (), {}, [] and unary operator a level, each item of "
-            "a sequence the engine nests (operators, UNION, joined patterns, list items) a quarter "
+            "a sequence the engine nests (operators, UNION, FILTER, BIND, joined patterns, list items, "
+            "projected or ordered expressions) a quarter "
             "of one; deeper is a 400 before the engine sees it"),
     Setting("public_url", str, "",
             "the server's public URL (e.g. https://citygraph.example.org/), written into the "

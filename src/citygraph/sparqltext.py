@@ -11,7 +11,8 @@ On the tokens, :func:`analyse` finds in the same pass: the query form, whether t
 update, whether it is empty (only comments, PREFIX and BASE), the prefixed names used and the
 prefixes declared, the targets of SERVICE clauses, and how deep the query nests — the depth of
 (), {}, [] and chains of unary ``!``/``-``/``+``, and the longest sequence the engine nests as deeply
-(a chain of binary operators, UNION, MINUS or OPTIONAL, joined patterns, the items of a list).
+(a chain of binary operators, UNION, MINUS, OPTIONAL, FILTER or BIND, joined patterns, the items of a
+list).
 
 ``<`` is ambiguous in SPARQL: an IRI in a pattern, less-than between two operands of an expression.
 The lexer follows the engine: inside an expression's parentheses a ``<`` after an operand is the
@@ -96,7 +97,7 @@ class Token(NamedTuple):
 _OPERANDS = frozenset({"iri", "string", "var", "bnode", "pname", "number", "lang"})
 _OPERAND_WORDS = frozenset({"TRUE", "FALSE", "UNDEF", "A"})
 _BINARY = frozenset({"||", "&&", "=", "!=", "<", ">", "<=", ">=", "*", "/", "+", "-"})
-_GROUP_CHAIN = frozenset({".", ",", ";", "/", "|", "UNION", "MINUS", "OPTIONAL"})
+_GROUP_CHAIN = frozenset({".", ",", ";", "/", "|", "UNION", "MINUS", "OPTIONAL", "FILTER", "BIND"})
 _CLOSE = {")": "(", "]": "[", "}": "{"}
 _SINGLE = frozenset("(){}[],;.")
 
@@ -360,7 +361,10 @@ def analyse(text: str) -> Analysis:
         # Depth and chains.
         operand = kind in _OPERANDS or (kind == "keyword" and upper in _OPERAND_WORDS)
         if kind == "punct" and value in ("(", "[", "{"):
-            if kind_here == "c":  # a list or blank node inside a list is one of its items
+            # A list or blank node inside a list is one of its items; so is an expression of the
+            # outermost level (a projection, ORDER BY or GROUP BY condition), which the engine
+            # nests as deeply as a chain.
+            if kind_here == "c" or (kind_here == "" and value == "("):
                 chain_here += 1
                 chain = max(chain, chain_here)
             levels.append((kind_here, base, chain_here, deepest, unary))
@@ -387,7 +391,7 @@ def analyse(text: str) -> Analysis:
             if (kind_here == "e" and kind == "punct" and value in _BINARY and prev_operand) or (
                     kind_here in ("", "{", "[") and (
                         (kind == "punct" and value in _GROUP_CHAIN) or upper in _GROUP_CHAIN)) or (
-                    kind_here == "c" and operand):
+                    kind_here in ("c", "") and operand):  # outermost: DESCRIBE <a> <b> …, ?v …
                 chain_here += 1
                 chain = max(chain, chain_here)
         prev_operand = operand
@@ -490,12 +494,13 @@ def nesting_error(text: str, limit: int) -> str | None:
     """A message when the query nests deeper than ``limit`` (setting max_query_depth), else None.
 
     Each (), {}, [] and unary operator is a level; each item of a sequence that the engine nests
-    as a left-deep tree (binary operators, UNION, MINUS, OPTIONAL, joined patterns, list items) is
-    a quarter of one: what counts is the deepest path through both.
+    as a left-deep tree (binary operators, UNION, MINUS, OPTIONAL, FILTER, BIND, joined patterns,
+    list items, the outermost expressions and terms: projection, DESCRIBE, ORDER BY, GROUP BY) is a
+    quarter of one: what counts is the deepest path through both.
 
-    >>> print(nesting_error("ASK { FILTER(((1))) }", 3))
-    the query nests 4 levels deep, more than the limit of 3 (...
-    >>> nesting_error("ASK { FILTER(1" + " || 1" * 4 + ") }", 3) is None  # 2 levels, 4 quarters
+    >>> print(nesting_error("ASK { FILTER(((1))) }", 4))
+    the query nests 5 levels deep, more than the limit of 4 (...
+    >>> nesting_error("ASK { FILTER(1" + " || 1" * 3 + ") }", 3) is None  # 2 levels, 1 + 3 quarters
     True
     """
     found = analyse(text)
@@ -504,7 +509,8 @@ def nesting_error(text: str, limit: int) -> str | None:
     return (f"the query nests {found.effective_depth} levels deep, more than the limit of {limit} "
             "(setting max_query_depth, CITYGRAPH_MAX_QUERY_DEPTH): each (), {}, [] and unary "
             "operator is a level, each item of a sequence the engine nests (binary operators, UNION, "
-            "MINUS, OPTIONAL, joined patterns, list items) a quarter of one")
+            "MINUS, OPTIONAL, FILTER, BIND, joined patterns, list items, the expressions and terms "
+            "of the projection, DESCRIBE, ORDER BY and GROUP BY) a quarter of one")
 
 
 def check_text(text: str, max_depth: int | None) -> Analysis:
