@@ -238,6 +238,29 @@ def test_with_public_url_the_host_is_never_written(public_app: Flask) -> None:
     assert page.status_code == 303 and page.headers["Location"] == PUBLIC
 
 
+@pytest.mark.parametrize("query", ['SELECT (IRI("x") AS ?i) {}', "CONSTRUCT { <s> <p> 1 } WHERE {}",
+                                   'SELECT (URI("y") AS ?i) {}'])
+def test_an_answer_resolved_against_the_host_varies_by_it(client: FlaskClient, query: str) -> None:
+    """Relative IRIs and IRI()/URI() resolve against the endpoint's URL: without public_url that
+    is the Host, so the answer is private and varies by Host (a forged Host poisons no cache)."""
+    response = client.get("/sparql", query_string={"query": query},
+                          headers={"Accept": "application/n-triples, application/sparql-results+json",
+                                   "Host": HOST})
+    assert response.status_code == 200 and HOST in response.get_data(as_text=True)
+    assert "Host" in response.headers["Vary"] and "private" in response.headers["Cache-Control"]
+    other = client.get("/sparql", query_string={"query": query},
+                       headers={"Accept": "application/n-triples, application/sparql-results+json",
+                                "Host": "other.invalid"})
+    assert other.headers["ETag"] != response.headers["ETag"]
+
+
+def test_an_answer_without_relative_iris_stays_shared(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": "SELECT (STR(<http://e/x>) AS ?s) {}"},
+                          headers={"Host": HOST})
+    assert response.status_code == 200 and "public" in response.headers["Cache-Control"]
+    assert "Host" not in response.headers.get("Vary", "")
+
+
 def test_public_url_with_a_path_is_the_root_of_the_app(settings: Settings,
                                                        app_context: AppContext) -> None:
     public = settings.replace(public_url="https://example.org/cg")

@@ -348,14 +348,18 @@ _ABSOLUTE_IRI_REF = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def has_relative_iri(text: str) -> bool:
-    """True when the query writes a relative IRI reference (its answer then depends on the base).
+    """True when the answer may depend on the base IRI: the query writes a relative IRI
+    reference, or calls IRI()/URI(), which resolve a relative string against the base.
 
     >>> has_relative_iri("CONSTRUCT { <s> <p> 1 } WHERE {}")
+    True
+    >>> has_relative_iri('SELECT (IRI("x") AS ?i) {}')
     True
     >>> has_relative_iri("SELECT * WHERE { <http://e/s> ?p ?o FILTER(?o < 3) }")
     False
     """
-    return any(t.kind == "iri" and not _ABSOLUTE_IRI_REF.match(t.text) for t in tokens(text))
+    return any((t.kind == "iri" and not _ABSOLUTE_IRI_REF.match(t.text))
+               or (t.kind == "keyword" and t.text.upper() in ("IRI", "URI")) for t in tokens(text))
 
 
 def service_description_response(app_ctx: AppContext) -> BaseResponse:
