@@ -341,6 +341,8 @@ def test_named_query_errors_are_clear(settings: Settings, built: BuildResult) ->
     assert code == 2 and "'city'" in err
     code, _, err = run("query", *where(settings), TWINS_QUERY, "--param", "city=x")
     assert code == 2 and "--param needs a named query" in err
+    code, _, err = run("query", *where(settings), "partners-of-city", "--param", "lang")
+    assert code == 2 and "has no value: write --param NAME=VALUE" in err and "Traceback" not in err
 
 
 def test_each_command_lists_the_settings_it_reads(capsys: pytest.CaptureFixture[str]) -> None:

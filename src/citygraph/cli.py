@@ -267,7 +267,11 @@ def cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     settings = settings_from(args)
     text, named = read_query(args.query, settings.root)
-    values = dict(p.split("=", 1) if "=" in p else (p, "") for p in args.param)
+    for raw in args.param:
+        if "=" not in raw:
+            raise BadParameter(raw, f"--param {raw!r} has no value: write --param NAME=VALUE "
+                               f"(NAME= for an empty one)")
+    values = dict(p.split("=", 1) for p in args.param)
     if named is not None:
         substitutions = named.bindings(values)  # declared defaults apply
     elif values:
