@@ -198,3 +198,11 @@ def test_the_report_says_conforms(client: FlaskClient) -> None:
     body = client.get("/validation.ttl").get_data(as_text=True)
     graph = Graph().parse(data=body, format="turtle")
     assert (URIRef(BASE + "validation"), SH.conforms, Literal(True)) in graph
+
+
+def test_published_report_declares_only_the_prefixes_it_uses(built: BuildResult) -> None:
+    text = (built.dist / VALIDATION_FILE).read_text(encoding="utf-8")
+    declared = re.findall(r"^@prefix ([\w.-]*):", text, flags=re.MULTILINE)
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("@prefix"))
+    assert declared and all(f"{name}:" in body for name in declared), declared
+    assert Graph().parse(data=text, format="turtle")  # still Turtle

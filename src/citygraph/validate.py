@@ -7,6 +7,7 @@ do not fail a build (pySHACL's own ``conforms`` is false for any result, whateve
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -174,7 +175,24 @@ class ValidationReport:
         """
         graph, _ = _report_graph(self.graph, self.results, self.conforms,
                                  URIRef(iri) if iri is not None else None)
-        return graph.serialize(format="turtle")
+        return _without_unused_prefixes(graph.serialize(format="turtle"))
+
+
+def _without_unused_prefixes(turtle: str) -> str:
+    """Turtle from rdflib without the ``@prefix`` lines whose name the text never uses (rdflib
+    declares ``xsd:`` for numbers it writes bare). A name that occurs anywhere else, even in a
+    string, is kept: a used prefix is never dropped.
+    """
+    lines = turtle.splitlines(keepends=True)
+    declarations = [(i, m.group(1)) for i, line in enumerate(lines)
+                    if (m := _PREFIX_LINE.match(line))]
+    declared = {n for n, _ in declarations}
+    body = "".join(line for i, line in enumerate(lines) if i not in declared)
+    unused = {i for i, name in declarations if f"{name}:" not in body}
+    return "".join(line for i, line in enumerate(lines) if i not in unused)
+
+
+_PREFIX_LINE = re.compile(r"@prefix ([A-Za-z][\w.-]*|) *:")
 
 
 def _show(node: Node | None) -> str | None:
