@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import time
 import warnings
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from werkzeug.http import http_date
 from citygraph.catalog import CATALOG_FILE, VOID_FILE, Iris
 from citygraph.config import Settings
 from citygraph.formats import GRAPH_FORMATS
-from citygraph.pipeline import BuildResult
+from citygraph.pipeline import BuildResult, build
 from citygraph.web.catalog import DOCUMENTS, load_document, modified_time
 from citygraph.web.context import AppContext
 
@@ -212,21 +213,21 @@ def source_time(built: BuildResult, settings: Settings) -> datetime:
 
 @pytest.mark.parametrize("route", list(ROUTES))
 @pytest.mark.parametrize("accept", ["text/turtle", "application/ld+json", BROWSER])
-def test_last_modified_is_the_source_date(client: FlaskClient, built: BuildResult,
-                                          settings: Settings, route: str, accept: str) -> None:
+def test_last_modified_is_when_the_build_last_changed(client: FlaskClient, built: BuildResult,
+                                                      settings: Settings, route: str,
+                                                      accept: str) -> None:
     response = client.get(route, headers={"Accept": accept})
     assert response.status_code == 200
-    assert response.headers["Last-Modified"] == http_date(source_time(built, settings))
-    assert response.last_modified == source_time(built, settings)
-    assert built.manifest.built[:10] not in response.headers["Last-Modified"]
+    assert response.last_modified == built.manifest.changed_time.replace(microsecond=0)
+    assert response.last_modified >= source_time(built, settings)  # never before the sources' date
     assert client.head(route, headers={"Accept": accept}).headers["Last-Modified"] == \
         response.headers["Last-Modified"]
 
 
 @pytest.mark.parametrize("route", list(ROUTES))
 def test_if_modified_since_is_honoured(client: FlaskClient, built: BuildResult,
-                                       settings: Settings, route: str) -> None:
-    modified = source_time(built, settings)
+                                       route: str) -> None:
+    modified = built.manifest.changed_time
     for since in (modified, modified + timedelta(days=400)):
         response = client.get(route, headers={"If-Modified-Since": http_date(since)})
         assert response.status_code == 304, since
@@ -239,6 +240,23 @@ def test_if_modified_since_is_honoured(client: FlaskClient, built: BuildResult,
     mismatch = client.get(route, headers={"If-Modified-Since": http_date(modified),
                                           "If-None-Match": '"some-other-version"'})
     assert mismatch.status_code == 200
+
+
+def test_a_rebuild_keeps_the_change_time_until_a_file_changes(small_project: Path,
+                                                               tmp_path: Path) -> None:
+    """Last-Modified moves exactly when the build's files do: an identical rebuild keeps it (so
+    caches keep their copies), an edit of the data moves it (so no cache keeps a stale one)."""
+    settings = Settings(root=small_project, dist=tmp_path / "dist")
+    first = build(settings).manifest
+    time.sleep(1.1)  # build times are written to the second
+    again = build(settings).manifest
+    assert again.built != first.built and again.changed == first.changed == first.built
+    data = small_project / "data" / "context.ttl"
+    data.write_text(data.read_text(encoding="utf-8") + "\n<https://w3id.org/citygraph/id/city/"
+                    "dortmund> <http://www.w3.org/2000/01/rdf-schema#comment> \"edited\"@en .\n",
+                    encoding="utf-8")
+    edited = build(settings).manifest
+    assert edited.version != first.version and edited.changed == edited.built != first.changed
 
 
 def test_a_document_without_a_date_has_no_last_modified(settings: Settings) -> None:

@@ -64,7 +64,12 @@ PUBLISH_STEPS = ("cleaned", "written", "versioned", "linked", "swapped", "exchan
 
 @dataclass(frozen=True)
 class Manifest:
-    """What a build produced: its version (content hash), counts, time and tools."""
+    """What a build produced: its version (content hash), counts, time and tools.
+
+    ``changed``: when the files of the build last changed (the build time of the first build in
+    this place that wrote these same files): HTTP's Last-Modified. A rebuild of the same sources
+    keeps it; the build time itself (``built``) is written nowhere but here.
+    """
 
     version: str
     base_iri: str
@@ -75,6 +80,13 @@ class Manifest:
     files: Mapping[str, Mapping[str, Any]]
     tools: Mapping[str, str]
     validation: Mapping[str, int] = field(default_factory=dict)
+    changed: str = ""
+
+    @property
+    def changed_time(self) -> datetime:
+        """When the build's files last changed, as an aware UTC time (``built`` if unknown)."""
+        value = datetime.fromisoformat(self.changed or self.built)
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
     def to_json(self) -> str:
         """The manifest as indented JSON."""
@@ -168,6 +180,7 @@ def publish(
     link = build_link(dist)
     check_target(link)
     kept = link if (link / MANIFEST_FILE).is_file() else None
+    previous = _previous_manifest(link) if kept is not None else None
     try:
         link.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError as exc:  # a file on the way
@@ -177,7 +190,7 @@ def publish(
     try:
         with _locked(link.parent):
             return _publish(ordered, link, base_iri=base_iri, validation=validation,
-                            extra_files=extra_files, describe=describe)
+                            extra_files=extra_files, describe=describe, previous=previous)
     except OSError as exc:
         raise PublishError(exc.filename or link.parent, exc.strerror or str(exc), kept) from None
 
@@ -190,6 +203,7 @@ def _publish(
     validation: Mapping[str, int] | None,
     extra_files: Mapping[str, bytes] | None,
     describe: Callable[[Manifest, Path], Mapping[str, bytes]] | None,
+    previous: Manifest | None = None,
 ) -> Manifest:
     """``publish`` with the parent directory locked: write, rename, link, swap, clean up."""
     parent = link.parent
@@ -201,7 +215,7 @@ def _publish(
         made.append(tmp)
         tmp.chmod(0o755)  # mkdtemp makes it private; the build is for everyone to read
         manifest = _write_build(ordered, tmp, base_iri=base_iri, validation=validation,
-                                extra_files=extra_files, describe=describe)
+                                extra_files=extra_files, describe=describe, previous=previous)
         _event("written", tmp)
         versioned = _free_name(parent, f".{link.name}-{manifest.version}")
         os.rename(tmp, versioned)
@@ -241,8 +255,10 @@ def _write_build(
     validation: Mapping[str, int] | None,
     extra_files: Mapping[str, bytes] | None,
     describe: Callable[[Manifest, Path], Mapping[str, bytes]] | None,
+    previous: Manifest | None = None,
 ) -> Manifest:
-    """Write every file of a build into the directory ``tmp`` (synced to disk)."""
+    """Write every file of a build into the directory ``tmp`` (synced to disk); ``previous``:
+    the manifest of the build it replaces (its ``changed`` time is kept if no file differs)."""
     files = write_dumps(ordered, tmp)
     for name, content in (extra_files or {}).items():
         (tmp / name).write_bytes(content)
@@ -269,12 +285,23 @@ def _write_build(
             described[name] = {"bytes": len(content),
                                "sha256": hashlib.sha256(content).hexdigest()}
         manifest = replace(manifest, files=described)
+    same = previous is not None and dict(previous.files) == dict(manifest.files)
+    manifest = replace(manifest, changed=(previous.changed or previous.built) if same and previous
+                       else manifest.built)
     (tmp / MANIFEST_FILE).write_text(manifest.to_json(), encoding="utf-8")
     for path in tmp.iterdir():
         with _naming(path):
             _fsync(path)
     _fsync(tmp)
     return manifest
+
+
+def _previous_manifest(link: Path) -> Manifest | None:
+    """The manifest of the build ``link`` holds now, or None if it cannot be read."""
+    try:
+        return Manifest.read(link)
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def _event(step: str, path: Path) -> None:

@@ -6,8 +6,10 @@ file once. Each is served in Turtle (the default), N-Triples, JSON-LD or RDF/XML
 ``?format=`` or a URL twin (``/catalog.ttl`` …), and as an HTML summary for browsers. The IRIs
 the catalog mints (``/dataset/…``, ``/service/…``) redirect (303) to the document describing them.
 
-Both answer with ``Last-Modified``: the dataset's ``dcterms:modified``, the date of the sources
-(never the build time), and honour ``If-Modified-Since`` with 304 as well as ``If-None-Match``.
+Both answer with ``Last-Modified``: when the build's files last changed (``Manifest.changed``: a
+rebuild of the same sources keeps it, so it moves exactly when the answer can differ; never before
+the dataset's ``dcterms:modified``, the sources' date that the documents themselves state), and
+honour ``If-Modified-Since`` with 304 as well as ``If-None-Match``.
 """
 
 from __future__ import annotations
@@ -152,8 +154,10 @@ def serve(doc: Document, extension: str | None = None) -> Response:
     else:
         answer = serialize_triples(loaded.triples, fmt, prefixes=loaded.prefixes)
         response = Response(answer.body, content_type=fmt.content_type)
-    if loaded.modified is not None:
-        response.last_modified = loaded.modified
+    # When this representation last changed: the build that first wrote these files (a rebuild
+    # of the same sources keeps it), never before the sources' own date.
+    changed = app_ctx.manifest.changed_time
+    response.last_modified = changed if loaded.modified is None else max(changed, loaded.modified)
     return cached(response, "html" if fmt is HTML else fmt.name)
 
 
