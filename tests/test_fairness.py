@@ -4,11 +4,6 @@ stall four others (127.0.0.3–6); it gets 429s with Retry-After, they keep thei
 from __future__ import annotations
 
 import http.client
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -17,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from flask import Flask
+from servers import serving
 
 from citygraph.config import Settings
 from citygraph.pipeline import BuildResult
@@ -34,13 +30,6 @@ NORMAL = ("127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6")
 BASELINE_SECONDS = 6.0
 ABUSE_SECONDS = 16.0
 THINK_SECONDS = 0.05
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -72,27 +61,9 @@ def ask(port: int, source: str, query: str, timeout: float = 30.0) -> Reply:
 @pytest.fixture(scope="module")
 def port(settings: Settings, built: BuildResult) -> Iterator[int]:
     """A ``citygraph serve`` subprocess with a 2 s query timeout and the default concurrency."""
-    number = free_port()
-    command = [sys.executable, "-m", "citygraph", "serve", "--root", str(settings.root),
-               "--dist", str(settings.dist_dir), "--port", str(number),
-               "--setting", f"query_timeout={QUERY_TIMEOUT}",
-               "--setting", f"client_query_seconds={QUERY_SECONDS}",
-               "--setting", "client_concurrent_queries=1", "--setting", "query_workers=2"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        deadline = time.monotonic() + 60
-        while ask(number, "127.0.0.1", "ASK {}", timeout=5).status != 200:
-            assert process.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.2)
-        yield number
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    with serving(settings, f"query_timeout={QUERY_TIMEOUT}", f"client_query_seconds={QUERY_SECONDS}",
+                 "client_concurrent_queries=1", "query_workers=2", start_seconds=60) as served:
+        yield served.port
 
 
 @dataclass

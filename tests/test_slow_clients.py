@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from servers import serving
 
 from citygraph.config import Settings
 from citygraph.pipeline import BuildResult
@@ -26,13 +26,6 @@ from citygraph.web.server import RESERVED_FILES, raise_open_files, waitress_opti
 
 SLOW_CLIENTS = 500
 ANSWER_WITHIN = 2.0  # seconds: the target of issue 10
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def ask(port: int, timeout: float) -> tuple[int, float]:
@@ -69,28 +62,10 @@ def held(pid: int, port: int, clients: set[int]) -> int:
 
 
 @contextmanager
-def serving(settings: Settings, *extra: str) -> Iterator[tuple[int, int]]:
-    """``citygraph serve`` on a free port (with ``--setting`` values ``extra``): (port, pid)."""
-    port = free_port()
-    command = [sys.executable, "-m", "citygraph", "serve", "--root", str(settings.root),
-               "--dist", str(settings.dist_dir), "--port", str(port),
-               "--setting", "query_workers=1"]
-    for item in extra:
-        command += ["--setting", item]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while ask(port, 5)[0] != 200:
-            assert process.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.2)
-        yield port, process.pid
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+def served(settings: Settings, *extra: str) -> Iterator[tuple[int, int]]:
+    """``citygraph serve`` with one query worker (and ``--setting`` values ``extra``): (port, pid)."""
+    with serving(settings, "query_workers=1", *extra, start_seconds=60) as server:
+        yield server.port, server.pid
 
 
 @dataclass(frozen=True)
@@ -150,7 +125,7 @@ def wait_until_held(pid: int, port: int, slow: Trickle, limit: float = 20.0) -> 
 
 def test_a_new_client_is_answered_while_500_slow_clients_trickle_headers(
         settings: Settings, built: BuildResult) -> None:
-    with serving(settings) as (port, pid), trickling(port, SLOW_CLIENTS) as slow:
+    with served(settings) as (port, pid), trickling(port, SLOW_CLIENTS) as slow:
         # The server has accepted every slow connection (none waits in the backlog).
         assert wait_until_held(pid, port, slow) == SLOW_CLIENTS
         time.sleep(1.5)  # at least one round of trickled header lines
@@ -162,7 +137,7 @@ def test_a_new_client_is_answered_while_500_slow_clients_trickle_headers(
 
 def test_the_connection_limit_is_what_lets_them_in(settings: Settings, built: BuildResult) -> None:
     # The same trickle against a limit of 100 (waitress's default): the new client gets no answer.
-    with serving(settings, "connection_limit=100") as (port, pid), trickling(port, 110) as slow:
+    with served(settings, "connection_limit=100") as (port, pid), trickling(port, 110) as slow:
         time.sleep(1.5)
         assert ask(port, timeout=ANSWER_WITHIN)[0] == 0
         # The server is alive and holds as many as its limit lets it (its own sockets count).

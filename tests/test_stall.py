@@ -6,9 +6,6 @@ meanwhile is answered within a second. The CLI gives the same errors, without a 
 from __future__ import annotations
 
 import http.client
-import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +17,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from flask.testing import FlaskClient
+from servers import serving
 
 from citygraph.config import DEFAULT_MAX_QUERY_DEPTH, Settings
 from citygraph.pipeline import BuildResult
@@ -59,13 +57,6 @@ BAD: list[tuple[str, str, int, str]] = [
 ABUSER, CLIENT = "127.0.0.2", "127.0.0.3"
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def post(base: str, text: str, timeout: float = 60, source: str = "127.0.0.1") -> tuple[int, str]:
     """POST a query as application/sparql-query from the loopback address ``source`` (each
     address is a client of its own for the server's budgets); the status and the body."""
@@ -84,33 +75,8 @@ def post(base: str, text: str, timeout: float = 60, source: str = "127.0.0.1") -
 @pytest.fixture(scope="module")
 def server(settings: Settings, built: BuildResult) -> Iterator[str]:
     """A real ``citygraph serve`` (waitress, two query workers) on a free loopback port."""
-    port = free_port()
-    command = [sys.executable, "-m", "citygraph", "serve", "--root", str(settings.root),
-               "--dist", str(settings.dist_dir), "--port", str(port),
-               "--setting", "query_workers=2"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if post(base, "ASK {}", timeout=10)[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None, "the server stopped"
-            assert time.monotonic() < deadline, "the server did not answer within 90 s"
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(15)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    with serving(settings, "query_workers=2") as served:
+        yield served.base
 
 
 @pytest.mark.parametrize("name,text,status,phrase", BAD, ids=[b[0] for b in BAD])
