@@ -26,10 +26,15 @@ def free_port() -> int:
 
 @dataclass(frozen=True)
 class Served:
-    """A running server: its port, its process id and its base URL."""
+    """A running server: its port, its process and its base URL."""
 
     port: int
-    pid: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        return self.process.pid
 
     @property
     def base(self) -> str:
@@ -49,17 +54,22 @@ def _answers(base: str) -> bool:
 
 
 @contextmanager
-def serving(settings: Settings, *extra: str, start_seconds: float = 90) -> Iterator[Served]:
+def serving(settings: Settings, *extra: str, start_seconds: float = 90,
+            sigint_ignored: bool = False) -> Iterator[Served]:
     """``citygraph serve`` of the build in ``settings`` on a free port, with ``--setting`` values
-    ``extra``; ready once it answers ``ASK {}``; stopped with Ctrl-C (SIGINT), killed if it hangs."""
+    ``extra``; ready once it answers ``ASK {}``; stopped with Ctrl-C (SIGINT), killed if it hangs.
+
+    ``sigint_ignored``: start it as a shell starts a background job, with SIGINT ignored.
+    """
     port = free_port()
     command = [sys.executable, "-m", "citygraph", "serve", "--root", str(settings.root),
                "--dist", str(settings.dist_dir), "--port", str(port)]
     for item in extra:
         command += ["--setting", item]
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    served = Served(port, process.pid)
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=ignore)
+    served = Served(port, process)
     try:
         deadline = time.monotonic() + start_seconds
         while not _answers(served.base):
@@ -68,7 +78,8 @@ def serving(settings: Settings, *extra: str, start_seconds: float = 90) -> Itera
             time.sleep(0.2)
         yield served
     finally:
-        process.send_signal(signal.SIGINT)
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
         try:
             process.wait(15)
         except subprocess.TimeoutExpired:

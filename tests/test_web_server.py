@@ -11,6 +11,9 @@ import sys
 import time
 import urllib.request
 
+import pytest
+from servers import serving
+
 from citygraph.config import Settings
 from citygraph.pipeline import BuildResult
 
@@ -69,3 +72,33 @@ def test_a_port_in_use_is_a_clear_error_with_exit_2(settings: Settings, built: B
     assert proc.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr
     assert "Traceback" not in proc.stderr and "serving" not in proc.stdout
+
+
+def _children(pid: int) -> set[int]:
+    """The process ids whose parent is ``pid`` (from /proc)."""
+    out = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.add(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_cleanly_on_sigterm_and_on_sigint_even_if_ignored(
+        settings: Settings, built: BuildResult, stop: signal.Signals) -> None:
+    """systemd and ``kill`` send SIGTERM; a shell that starts a job in the background has it
+    ignore SIGINT: either way serve stops, exit 0, and its query workers end with it."""
+    with serving(settings, "query_workers=1", sigint_ignored=True) as served:
+        workers = _children(served.pid)
+        assert workers  # the query workers (and multiprocessing's resource tracker)
+        served.process.send_signal(stop)
+        assert served.process.wait(15) == 0
+    deadline = time.monotonic() + 10
+    while any(os.path.exists(f"/proc/{pid}") for pid in workers):
+        assert time.monotonic() < deadline, "query workers outlived serve"
+        time.sleep(0.1)

@@ -103,8 +103,25 @@ def serve(settings: Settings, out: TextIO) -> int:
         out.write(f"connection_limit lowered to {options['connection_limit']}: this process may "
                   f"open only {open_files} files (raise the hard limit: ulimit -Hn)\n")
     out.flush()
+    stop_on_signals()
     try:
         server.run()
+    except KeyboardInterrupt:
+        out.write("citygraph stopped\n")
     finally:
         server.close()
     return EXIT_OK
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """Stop serving, cleanly (the query workers are stopped too), on SIGTERM (what systemd and
+    ``kill`` send) as on SIGINT (Ctrl-C), even when SIGINT came ignored from a shell that
+    started the server in the background."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
