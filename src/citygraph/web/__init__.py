@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     ctx = context or AppContext.open(settings)
     app.extensions["citygraph"] = ctx
 
-    from . import api, catalog, common, linked_data, ops, page, sparql, validation
+    from . import api, catalog, common, linked_data, ops, page, reconcile, sparql, validation
 
     common.install(app)
     ops.install(app)
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     app.register_blueprint(catalog.bp)
     app.register_blueprint(page.bp)
     app.register_blueprint(validation.bp)
+    app.register_blueprint(reconcile.bp)  # the Reconciliation Service API for OpenRefine
     app.register_blueprint(linked_data.bp)  # last: it answers the catch-all IRI paths
     hops = ctx.settings.trusted_proxies
     if hops:  # the client is the address the outermost trusted proxy saw, not the proxy's own;
