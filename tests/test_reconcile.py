@@ -473,3 +473,38 @@ def test_index_is_read_once_per_dataset_version(client: FlaskClient,
     monkeypatch.setattr(reconcile, "read_index", fail)
     assert candidates(client, {"query": "Leeds"})[0]["id"] == "city/leeds"
     assert reconcile._INDEXES == kept
+
+
+def test_cells_holding_an_id_iri_or_qid_match_their_entity(client: FlaskClient) -> None:
+    for text in ("Q1295", "q1295", "city/dortmund", BASE + "id/city/dortmund"):
+        first = candidates(client, {"query": text})[0]
+        assert first["id"] == "city/dortmund" and first["match"] is True, text
+
+
+def _namesakes() -> reconcile.Index:
+    """Two towns of one name in two countries (the real data has no namesakes)."""
+    space = BASE + "id/"
+    city, country = reconcile.Vocabulary(CG + "City", "Class", {"en": "city"}), \
+        reconcile.Vocabulary(CG + "Country", "Class", {"en": "country"})
+    entities: dict[str, reconcile.Entity] = {}
+    for slug, name in (("country/usa", "United States"), ("country/canada", "Canada")):
+        entities[space + slug] = reconcile.Entity(space + slug, slug, [(name, "en", normalise(name))],
+                                                  {CG + "Country"})
+    for slug, land in (("city/london-ontario", "country/canada"), ("city/london-ohio", "country/usa")):
+        entity = reconcile.Entity(space + slug, slug, [("London", "en", "london")], {CG + "City"})
+        entity.facts[reconcile.COUNTRY].append(reconcile.Term("uri", space + land))
+        entities[space + slug] = entity
+    return reconcile.Index(space, entities, {city.iri: city, country.iri: country}, {})
+
+
+def test_namesakes_are_no_match_until_a_constraint_decides(app: Any) -> None:
+    idx = _namesakes()
+    with app.test_request_context("/reconcile"):
+        found = reconcile.reconcile(idx, reconcile.parse_query(idx, "q", {"query": "London"}))
+        assert [c["score"] for c in found] == [100.0, 100.0]
+        assert not any(c["match"] for c in found)
+        decided = reconcile.reconcile(idx, reconcile.parse_query(idx, "q", {
+            "query": "London", "properties": [{"pid": "country", "v": "Canada"}]}))
+        assert decided[0]["id"] == "city/london-ontario" and decided[0]["match"] is True
+        assert decided[1]["id"] == "city/london-ohio" and decided[1]["match"] is False
+        assert decided[1]["score"] < decided[0]["score"]

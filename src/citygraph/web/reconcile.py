@@ -156,12 +156,19 @@ class Index:
     entities: dict[str, Entity]
     classes: dict[str, Vocabulary]
     properties: dict[str, Vocabulary]
+    _qids: dict[str, Entity] | None = field(default=None, repr=False)
 
     def entity(self, identifier: str) -> Entity | None:
         """The entity an identifier (``city/dortmund``, the full IRI) names, if any."""
         identifier = identifier.strip()
         found = self.entities.get(identifier)
         return found if found is not None else self.entities.get(self.space + identifier.lstrip("/"))
+
+    def by_qid(self) -> dict[str, Entity]:
+        """The entities by Wikidata QID (made on first use)."""
+        if self._qids is None:
+            self._qids = {q: e for e in self.entities.values() for q in qids(e)}
+        return self._qids
 
     def most_specific(self, entity: Entity) -> list[Vocabulary]:
         """The entity's ontology classes that no other class of it is narrower than."""
@@ -469,6 +476,15 @@ def name_score(entity: Entity, key: str) -> float:
     return max((score_keys(key, name_key) for _, _, name_key in entity.names), default=0.0)
 
 
+def names_entity(idx: Index, text: str) -> Entity | None:
+    """The entity that a text names by identifier: its id, its IRI or its Wikidata QID."""
+    text = text.strip()
+    found = idx.entity(text) if text else None
+    if found is None and re.fullmatch(r"[Qq][1-9]\d*", text):
+        found = idx.by_qid().get(text.upper())
+    return found
+
+
 def value_matches(idx: Index, term: Term, wanted: Any) -> bool:
     """True when a property value of an entity is what a query's constraint gives: the same
     entity (by id, IRI, QID or one of its names), or an equal literal (normalised, or equal
@@ -508,6 +524,8 @@ def reconcile(idx: Index, query: Query) -> list[dict[str, Any]]:
             if not (all(have) if query.strict == "all" else any(have)):
                 continue
         names = name_score(entity, key) if key else EXACT
+        if key and names < EXACT and names_entity(idx, query.text) is entity:
+            names = EXACT  # the cell holds the entity's id, IRI or Wikidata QID
         if names < MIN_SCORE and key:
             continue
         features: list[dict[str, Any]] = [{"id": "name", "value": names}]
@@ -727,7 +745,7 @@ def answer(body: Any, *, variant: str = "") -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     if request.method in ("GET", "HEAD"):
         response.vary.add("Accept-Language")
-        response = cached(response, variant, weak=True)
+        response = cached(response, f"{variant}-{languages()[0]}", weak=True)
     else:
         response.cache_control.no_store = True
     return response
@@ -769,8 +787,8 @@ def service() -> Response:
         raise BadRequest("give either 'queries' or 'extend', not both")
     if queries is not None:
         batch = parse_batch(idx, queries)
-        return host_dependent(answer({k: {"result": reconcile(idx, q)} for k, q in batch.items()},
-                                     variant="queries"))
+        return answer({k: {"result": reconcile(idx, q)} for k, q in batch.items()},
+                      variant="queries")
     if extension is not None:
         return answer(extend(idx, extension), variant="extend")
     if request.method == "POST":
@@ -856,7 +874,7 @@ def preview() -> Response:
     _, html = _card(index())
     response = Response(html, content_type="text/html; charset=utf-8")
     response.vary.add("Accept-Language")
-    return cached(response, "preview", weak=True)
+    return cached(response, f"preview-{languages()[0]}", weak=True)
 
 
 @bp.get("/reconcile/flyout/entity")
