@@ -33,6 +33,7 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
 
+from .. import __version__
 from ..errors import BadRequest, NotFound
 from ..formats import GRAPH_FORMATS, SELECT_FORMATS
 from ..names import EXACT, normalise, score_keys, starts
@@ -705,7 +706,7 @@ def manifest(idx: Index) -> dict[str, Any]:
         "identifierSpace": idx.space,
         "schemaSpace": CG_NS,
         "documentation": root + "/reconcile/documentation",
-        "serviceVersion": ctx().version,
+        "serviceVersion": f"citygraph {__version__}, dataset {ctx().version}",
         "view": {"url": root + "/id/{{id}}"},
         "preview": {"url": service + "/preview?id={{id}}", "width": 400, "height": 160},
         "defaultTypes": [type_json(idx.classes[CG_NS + t]) for t in DEFAULT_TYPES
@@ -725,8 +726,7 @@ def manifest(idx: Index) -> dict[str, Any]:
 
 def parameter(name: str) -> str | None:
     """A request parameter from the query string or a POSTed form."""
-    value = request.values.get(name)
-    return value
+    return request.values.get(name)
 
 
 def answer(body: Any, *, variant: str = "") -> Response:
