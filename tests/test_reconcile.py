@@ -5,6 +5,8 @@ requests the tests send too; real-world name variants each find their entity fir
 from __future__ import annotations
 
 import json
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,8 +16,11 @@ from flask.testing import FlaskClient
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
+from servers import serving
 
+from citygraph.config import Settings
 from citygraph.names import normalise, score
+from citygraph.pipeline import BuildResult
 from citygraph.web import reconcile
 
 SCHEMAS = Path(__file__).resolve().parent / "reconciliation" / "schemas"
@@ -452,6 +457,7 @@ def test_preview_card(client: FlaskClient) -> None:
     html = response.get_data(as_text=True)
     assert "Zhytomyr" in html and "Q156713" in html and "Житомир" in html
     assert 'href="/id/city/zhytomyr"' in html
+    assert "X-Frame-Options" not in response.headers  # OpenRefine shows it in an iframe
     assert client.get("/reconcile/preview", query_string={"id": "city/atlantis"}).status_code == 404
     flyout = client.get("/reconcile/flyout/entity", query_string={"id": "city/zhytomyr"}).get_json()
     assert flyout["id"] == "city/zhytomyr" and "Zhytomyr" in flyout["html"]
@@ -508,3 +514,27 @@ def test_namesakes_are_no_match_until_a_constraint_decides(app: Any) -> None:
         assert decided[0]["id"] == "city/london-ontario" and decided[0]["match"] is True
         assert decided[1]["id"] == "city/london-ohio" and decided[1]["match"] is False
         assert decided[1]["score"] < decided[0]["score"]
+
+
+def test_openrefine_over_http(settings: Settings, built: BuildResult) -> None:
+    """As OpenRefine does it against a real server: the manifest by GET, a batch as a POSTed
+    form, a data extension as a POSTed form, from another origin (CORS preflight)."""
+    with serving(settings, "query_workers=1") as served:
+        with urllib.request.urlopen(served.base + "/reconcile", timeout=30) as response:
+            manifest = valid("manifest", json.load(response))
+        assert manifest["view"]["url"] == served.base + "/id/{{id}}"
+        preflight = urllib.request.Request(served.base + "/reconcile", method="OPTIONS", headers={
+            "Origin": "http://127.0.0.1:3333", "Access-Control-Request-Method": "POST"})
+        with urllib.request.urlopen(preflight, timeout=30) as response:
+            assert response.headers["Access-Control-Allow-Origin"] == "*"
+        queries = {"q0": {"query": "Schytomyr", "type": "City", "type_strict": "should",
+                          "limit": 3}}
+        form = urllib.parse.urlencode({"queries": json.dumps(queries)}).encode()
+        with urllib.request.urlopen(served.base + "/reconcile", data=form, timeout=30) as response:
+            result = valid("reconciliation-result-batch", json.load(response))
+        assert result["q0"]["result"][0]["id"] == "city/zhytomyr"
+        extension = {"ids": ["city/zhytomyr"], "properties": [{"id": "wikidata"}]}
+        form = urllib.parse.urlencode({"extend": json.dumps(extension)}).encode()
+        with urllib.request.urlopen(served.base + "/reconcile", data=form, timeout=30) as response:
+            rows = valid("data-extension-response", json.load(response))["rows"]
+        assert rows["city/zhytomyr"]["wikidata"] == [{"str": "Q156713"}]
