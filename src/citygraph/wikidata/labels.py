@@ -25,11 +25,11 @@ As on WDQS:
 A label service inside another SERVICE block is left for that endpoint (the allowlist still decides
 whether it may be called); inside a subquery, or in a shape not listed above, it is a 400.
 
+>>> from citygraph.vocab import PREFIXES
 >>> r = rewrite_labels('SELECT ?c ?cLabel { VALUES ?c { wd:Q1295 } '
-...                    'SERVICE wikibase:label { bd:serviceParam wikibase:language "de". } }',
-...                    {"wd": "http://www.wikidata.org/entity/"})
->>> r.rewritten, r.auto_language, "wikiba.se" in r.text
-(True, False, False)
+...                    'SERVICE wikibase:label { bd:serviceParam wikibase:language "de". } }', PREFIXES)
+>>> r.rewritten, r.auto_language, r.languages, "wikiba.se" in r.text
+(True, False, ('de',), False)
 """
 
 from __future__ import annotations
