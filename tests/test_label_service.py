@@ -6,6 +6,7 @@ from __future__ import annotations
 import doctest
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -16,6 +17,7 @@ from citygraph.config import Settings
 from citygraph.errors import QuerySyntaxError, ServiceForbidden
 from citygraph.federation import check_services
 from citygraph.pipeline import BuildResult
+from citygraph.queries import load_query
 from citygraph.sparqltext import nested_services
 from citygraph.vocab import PREFIXES
 from citygraph.wikidata import labels
@@ -277,3 +279,29 @@ def test_the_cli_answers_the_label_service(settings: Settings, built: BuildResul
                           "--dist", str(settings.dist_dir), "--language", "d e", "-"],
                          input=query, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "not a language code" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_curated_query_with_the_label_service_answers_on_api(client: FlaskClient, app_context: Any,
+                                                              tmp_path: Path) -> None:
+    """A named query in WDQS form (loaded from a real .rq file) is rewritten on /api too."""
+    path = tmp_path / "wdqs-labels.rq"
+    path.write_text("#+ title: labels in WDQS form\n#+ param: c iri = http://www.wikidata.org/entity/"
+                    "Q145 | an entity\nSELECT ?c ?cLabel ?cAltLabel WHERE {\n"
+                    '  SERVICE wikibase:label { bd:serviceParam wikibase:language "[AUTO_LANGUAGE],en". }\n'
+                    "}\n", encoding="utf-8")
+    query = load_query(path)
+    app_context.queries[query.name] = query
+    try:
+        answers = {}
+        for language in ("de", "en"):
+            response = client.get("/api/wdqs-labels", headers={**JSON, "Accept-Language": language})
+            assert response.status_code == 200, response.get_data(as_text=True)
+            assert "Accept-Language" in response.headers["Vary"]
+            (row,) = response.get_json()["results"]["bindings"]
+            answers[language] = (row["cLabel"]["value"], row["cAltLabel"]["value"],
+                                 response.headers["ETag"])
+        assert answers["de"][:2] == ("Vereinigtes Königreich", "Großbritannien")
+        assert answers["en"][:2] == ("United Kingdom", "Great Britain")
+        assert answers["de"][2] != answers["en"][2]
+    finally:
+        del app_context.queries[query.name]

@@ -35,6 +35,7 @@ whether it may be called); inside a subquery, or in a shape not listed above, it
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -253,6 +254,8 @@ def _scan(text: str, namespaces: Mapping[str, str]) -> _Scan:
     toks = list(tokens(text))
     scan = _Scan(toks)
     frames: list[_Frame] = []
+    open_kinds: Counter[str] = Counter()  # how many frames of each kind are open (no list scans)
+    group_frame: list[int] = []  # indexes (into frames) of the open 'group'/'excluded' frames
     pending: str | None = None  # the kind of '{' a SERVICE just named: 'label' or 'remote'
     after_exists = False
     parens = 0  # open '(' inside the current braces
@@ -274,17 +277,17 @@ def _scan(text: str, namespaces: Mapping[str, str]) -> _Scan:
             iri = _resolve(toks[target], namespaces) if target < n else None
             pending = "label" if iri == LABEL_SERVICE else "remote"
             if pending == "label":
-                enclosing = [f.kind for f in frames]
-                if "remote" in enclosing or "label" in enclosing:
+                if open_kinds["remote"] or open_kinds["label"]:
                     pending = "remote-label"  # the remote endpoint's to answer
-                elif "subquery" in enclosing:
+                elif scan.blocks:
+                    raise _error(text, tok, "only one SERVICE wikibase:label per query is supported")
+                elif open_kinds["subquery"]:
                     raise _error(text, tok, "SERVICE wikibase:label inside a subquery is not "
                                  "supported here: move it to the outermost query")
-                elif not frames:
+                elif not group_frame:
                     raise _error(text, tok, "SERVICE wikibase:label must stand in a group { … }")
                 else:
-                    group = max(j for j, f in enumerate(frames) if f.kind in ("group", "excluded"))
-                    scan.blocks.append(_Block(i, -1, group=frames[group].index))
+                    scan.blocks.append(_Block(i, -1, group=frames[group_frame[-1]].index))
             continue
         if kind == "punct" and value == "{":
             if pending == "label":
@@ -302,6 +305,9 @@ def _scan(text: str, namespaces: Mapping[str, str]) -> _Scan:
                 frame_kind = "group"
             if projection:
                 projection = False
+            if frame_kind in ("group", "excluded"):
+                group_frame.append(len(frames))
+            open_kinds[frame_kind] += 1
             frames.append(_Frame(frame_kind, i))
             paren_stack.append((parens, filter_depth))
             parens, filter_depth = 0, None
@@ -312,6 +318,9 @@ def _scan(text: str, namespaces: Mapping[str, str]) -> _Scan:
         if kind == "punct" and value == "}":
             if frames:
                 frame = frames.pop()
+                open_kinds[frame.kind] -= 1
+                if group_frame and group_frame[-1] == len(frames):
+                    group_frame.pop()
                 parens, filter_depth = paren_stack.pop()
                 if filter_depth is not None and parens == filter_depth:
                     filter_depth = None  # FILTER [NOT] EXISTS { … } ends with its group
@@ -356,10 +365,9 @@ def _scan(text: str, namespaces: Mapping[str, str]) -> _Scan:
         if not binding:
             continue
         scan.bound.setdefault(name)
-        kinds = [f.kind for f in frames]
-        if "excluded" in kinds:
+        if open_kinds["excluded"]:
             continue
-        if "subquery" in kinds and kinds.index("subquery") != len(kinds) - 1:
+        if open_kinds["subquery"] and (open_kinds["subquery"] > 1 or frames[-1].kind != "subquery"):
             continue  # inside a subquery's WHERE: not in the outer scope
         scan.scope.setdefault(name)
     for b in scan.blocks:
@@ -457,6 +465,14 @@ def _path(kind: str) -> str:
     return f"({props}|^<{_LINK}>/({props}))"
 
 
+def _test(variable: str, language: str) -> str:
+    """The filter that keeps a value in ``language`` ('': a string without a language tag)."""
+    if language:
+        return f'LCASE(LANG({variable})) = "{language}"'
+    return (f'isLITERAL({variable}) && LANG({variable}) = "" '
+            f"&& DATATYPE({variable}) = <{_XSD_STRING}>")
+
+
 def _generate(requests: Sequence[tuple[str, str, str]], languages: Sequence[str],
               taken: set[str]) -> str:
     """The plain SPARQL that binds each requested variable (subject term, kind, output)."""
@@ -482,19 +498,20 @@ def _generate(requests: Sequence[tuple[str, str, str]], languages: Sequence[str]
         found: list[str] = []
         for language in [*languages, ""]:
             helper = fresh("v")
-            if language:
-                test = f'LCASE(LANG(?wdlabel_x)) = "{language}"'
-            else:  # a name without a language tag: after every language asked for
-                test = (f'isLITERAL(?wdlabel_x) && LANG(?wdlabel_x) = "" '
-                        f"&& DATATYPE(?wdlabel_x) = <{_XSD_STRING}>")
-            if kind == "alt":
-                aggregate = 'GROUP_CONCAT(DISTINCT STR(?wdlabel_x); separator=", ")'
+            if kind == "alt":  # every alias of the language, joined: an aggregate, so a subquery
+                out.append(f"OPTIONAL {{ SELECT {key} (GROUP_CONCAT(DISTINCT STR(?wdlabel_x); "
+                           f'separator=", ") AS {helper}) WHERE {{ {key} {path} ?wdlabel_x '
+                           f"FILTER({_test('?wdlabel_x', language)}) }} GROUP BY {key} }}")
                 found.append(f'STRLANG({helper}, "{language}")' if language else helper)
-            else:
-                aggregate = "MIN(?wdlabel_x)"
-                found.append(helper)
-            out.append(f"OPTIONAL {{ SELECT {key} ({aggregate} AS {helper}) WHERE {{ "
-                       f"{key} {path} ?wdlabel_x FILTER({test}) }} GROUP BY {key} }}")
+                continue
+            # One value per entity and language, for the entity of each row only (a left join the
+            # engine runs row by row): the least of them, so two never make two rows. A ZeroOrOne
+            # path has set semantics: a label stated twice (on the wd: IRI and through the link)
+            # is one match.
+            out.append(f"OPTIONAL {{ {key} {path}? {helper} FILTER({_test(helper, language)}) "
+                       f"FILTER NOT EXISTS {{ {key} {path}? ?wdlabel_w "
+                       f"FILTER({_test('?wdlabel_w', language)} && STR(?wdlabel_w) < STR({helper})) }} }}")
+            found.append(helper)
         if kind == "label":
             found.append(f'IF(isIRI({term}), REPLACE(STR({term}), "^.*[/#]", ""), '
                          f"IF(isLITERAL({term}), {term}, ?wdlabel_none))")
