@@ -305,3 +305,28 @@ def test_a_curated_query_with_the_label_service_answers_on_api(client: FlaskClie
         assert answers["de"][2] != answers["en"][2]
     finally:
         del app_context.queries[query.name]
+
+
+def test_construct_templates_and_ask_filters_use_labels(client: FlaskClient) -> None:
+    construct = ("CONSTRUCT { ?c rdfs:label ?cLabel } WHERE { VALUES ?c { wd:Q1295 } "
+                 'SERVICE wikibase:label { bd:serviceParam wikibase:language "de". } }')
+    response = client.get("/sparql", query_string={"query": construct},
+                          headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).strip() == (
+        '<http://www.wikidata.org/entity/Q1295> <http://www.w3.org/2000/01/rdf-schema#label> '
+        '"Dortmund"@de .')
+    ask = ('ASK { VALUES ?c { wd:Q1295 } SERVICE wikibase:label { bd:serviceParam '
+           'wikibase:language "en". } FILTER(?cLabel = "Dortmund"@en) }')
+    response = client.get("/sparql", query_string={"query": ask}, headers=JSON)
+    assert response.get_json()["boolean"] is True
+
+
+def test_counts_per_country_group_by_the_label(client: FlaskClient) -> None:
+    names, rows = select(client, """SELECT ?country ?countryLabel (COUNT(?city) AS ?n) WHERE {
+  ?place cg:country ?k . ?k cg:wikidataEntity ?country . ?place cg:wikidataEntity ?city .
+  SERVICE wikibase:label { bd:serviceParam wikibase:language "en". }
+} GROUP BY ?country ?countryLabel ORDER BY DESC(?n) ?countryLabel""")
+    assert names == ["country", "countryLabel", "n"]
+    labels_seen = [r["countryLabel"]["value"] for r in rows]
+    assert labels_seen[0] == "Germany" and len(set(labels_seen)) == len(labels_seen)

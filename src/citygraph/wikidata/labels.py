@@ -92,7 +92,7 @@ class Rewrite:
 class _Frame:
     """An open ``{``: what it is, where its tokens start, and the variables it binds."""
 
-    kind: str  # 'group', 'subquery', 'remote' (another SERVICE), 'label', 'excluded'
+    kind: str  # 'group', 'subquery', 'remote' (another SERVICE), 'label', 'excluded', 'template'
     index: int
 
 
@@ -301,6 +301,9 @@ def _scan(text: str, namespaces: Mapping[str, str]) -> _Scan:
                 frame_kind = "subquery"
             elif after_exists:
                 frame_kind = "excluded"
+            elif not frames and i and toks[i - 1].text.upper() == "CONSTRUCT" \
+                    and toks[i - 1].kind == "keyword":
+                frame_kind = "template"  # uses its variables, binds none
             else:
                 frame_kind = "group"
             if projection:
@@ -361,7 +364,8 @@ def _scan(text: str, namespaces: Mapping[str, str]) -> _Scan:
         scan.used.setdefault(name)
         prev = toks[i - 1] if i else None
         after_as = prev is not None and prev.kind == "keyword" and prev.text.upper() == "AS"
-        binding = after_as or bool(frames and filter_depth is None and (parens == 0 or values_header))
+        binding = after_as or bool(frames and filter_depth is None and not open_kinds["template"]
+                                   and (parens == 0 or values_header))
         if not binding:
             continue
         scan.bound.setdefault(name)
