@@ -128,8 +128,10 @@ def run(name: str) -> Response:
     # of the request when it says [AUTO_LANGUAGE] (then the tag and Vary name them).
     labels = rewrite_labels(query.text, ctx().store.prefixes,
                             parse_accept_language(request.headers.get("Accept-Language")))
-    key = [*sorted(values.items()), list(labels.languages) if labels.auto_language else []]
-    digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:12]
+    tagged: object = sorted(values.items())
+    if labels.auto_language:
+        tagged = [tagged, list(labels.languages)]
+    digest = hashlib.sha256(json.dumps(tagged).encode()).hexdigest()[:12]
     variant = f"{name}-{fmt.name}-{digest}"
     cached_answer = unchanged(variant)
     if cached_answer is not None:  # the client has this answer already: don't run the query

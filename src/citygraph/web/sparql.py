@@ -244,7 +244,7 @@ def endpoint() -> BaseResponse:
             cached_answer.vary.add("Accept-Language")
         return cached_answer
     result = app_ctx.run_query(
-        protocol.query,
+        labels.text,
         select_format=formats.select or SELECT_FORMATS["json"],
         graph_format=formats.graph or GRAPH_FORMATS["turtle"],
         default_graphs=protocol.default_graphs, named_graphs=protocol.named_graphs,
