@@ -71,6 +71,7 @@ MANUAL: dict[str, str] = {_RDFS + "label": "label", _SKOS + "altLabel": "alt",
 #: Variable-name suffixes of automatic mode (AltLabel before Label: it ends with it).
 SUFFIXES = (("AltLabel", "alt"), ("Label", "label"), ("Description", "description"))
 
+_NOT_NEWLINE = re.compile(r"[^\n]")
 #: A language code as the label service takes it (lower case).
 LANGUAGE_CODE = re.compile(r"[a-z]{1,8}(?:-[a-z0-9]{1,8})*")
 
@@ -207,7 +208,10 @@ def rewrite_labels(text: str, prefixes: Mapping[str, str],
     start = toks[block.service].start
     end = toks[block.tail].start + len(toks[block.tail].text)
     insert_at = toks[block.group_close].start
-    pieces = [text[:start], text[end:insert_at], " ", code, " ", text[insert_at:]]
+    # The block becomes blanks (its newlines kept) and the code goes on the line of the group's
+    # closing brace: the engine's errors name the lines and columns the user wrote, up to it.
+    blank = _NOT_NEWLINE.sub(" ", text[start:end])
+    pieces = [text[:start], blank, text[end:insert_at], " ", code, " ", text[insert_at:]]
     if scan.star >= 0 and requests:
         star = toks[scan.star]
         outputs = [out for _, _, out in requests]
