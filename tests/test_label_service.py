@@ -330,3 +330,19 @@ def test_counts_per_country_group_by_the_label(client: FlaskClient) -> None:
     assert names == ["country", "countryLabel", "n"]
     labels_seen = [r["countryLabel"]["value"] for r in rows]
     assert labels_seen[0] == "Germany" and len(set(labels_seen)) == len(labels_seen)
+
+
+def test_a_block_inside_an_optional_still_sees_the_entities_bound_outside(client: FlaskClient) -> None:
+    _, rows = select(client, """SELECT ?x ?xLabel WHERE {
+  VALUES ?x { wd:Q1295 }
+  OPTIONAL { ?x wdt:P17 ?country SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } }
+}""")
+    assert [value(r, "xLabel") for r in rows] == [("Dortmund", "en")]
+
+
+def test_a_subquery_feeding_the_label_service_is_the_wdqs_idiom(client: FlaskClient) -> None:
+    names, rows = select(client, """SELECT * WHERE {
+  { SELECT ?x WHERE { ?e cg:wikidataEntity ?x } ORDER BY ?x LIMIT 2 }
+  SERVICE wikibase:label { bd:serviceParam wikibase:language "en". ?x rdfs:label ?name }
+}""")
+    assert names == ["x", "name"] and len(rows) == 2 and all("name" in r for r in rows)

@@ -20,7 +20,8 @@ As on WDQS:
   any other IRI); a description or alias that is found nowhere stays unbound;
 - the labels of a ``wd:`` entity are its own (a Wikidata-shaped view may state them) and those of
   the citygraph entity linked to it by ``cg:wikidataEntity``;
-- the bindings are made at the end of the group that holds the block.
+- the bindings are made at the end of the query's WHERE group, wherever the block stands in it
+  (WDQS runs the service last).
 
 A label service inside another SERVICE block is left for that endpoint (the allowlist still decides
 whether it may be called); inside a subquery, or in a shape not listed above, it is a 400.
@@ -291,7 +292,10 @@ def _scan(text: str, namespaces: Mapping[str, str]) -> _Scan:
                 elif not group_frame:
                     raise _error(text, tok, "SERVICE wikibase:label must stand in a group { … }")
                 else:
-                    scan.blocks.append(_Block(i, -1, group=frames[group_frame[-1]].index))
+                    # Bound at the end of the WHERE group, whatever group holds the block (WDQS
+                    # runs the service last): an OPTIONAL's or UNION branch's group would not
+                    # see the entity variables bound outside it.
+                    scan.blocks.append(_Block(i, -1, group=frames[group_frame[0]].index))
             continue
         if kind == "punct" and value == "{":
             if pending == "label":
