@@ -216,7 +216,9 @@ def rewrite_labels(text: str, prefixes: Mapping[str, str],
     if scan.star >= 0 and requests:
         star = toks[scan.star]
         outputs = [out for _, _, out in requests]
-        names = [*("?" + v for v in scan.scope), *(o for o in outputs if o[1:] not in scan.scope)]
+        # The engine lists the variables of * sorted by name: so does the expansion, which leaves
+        # out the rewrite's own variables.
+        names = sorted({*("?" + v for v in scan.scope), *outputs})
         head = text[:star.start] + " ".join(names or ["*"]) + text[star.start + 1:start]
         pieces[0] = head
     return Rewrite("".join(pieces), True, auto, tuple(languages))
