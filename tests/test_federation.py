@@ -176,14 +176,13 @@ def test_nested_and_deep_services_are_found_without_recursion() -> None:
     assert service_targets(hidden, PREFIXES) == ["http://evil.example/x"]
 
 
-def test_the_wdqs_label_service_with_bd_undeclared_names_bd(settings: Settings,
-                                                             built: BuildResult) -> None:
-    store = EmbeddedStore(settings.dist_dir, services={"http://wikiba.se/ontology#label"},
-                          prefixes=dict(PREFIXES, wikibase="http://wikiba.se/ontology#"))
+def test_the_store_never_calls_the_label_service_out_even_when_listed(settings: Settings,
+                                                                      built: BuildResult) -> None:
+    store = EmbeddedStore(settings.dist_dir, services={"http://wikiba.se/ontology#label"})
     text = ("SELECT * WHERE {\n  ?c cg:wikidataEntity ?q .\n"
             '  SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } }')
-    with pytest.raises(QuerySyntaxError, match="line 3, column 28: unknown prefix 'bd:'"):
-        store.query(text)
+    with pytest.raises(ServiceForbidden, match="wikibase:label is answered by rewriting"):
+        store.query(text)  # not rewritten (the store alone does not): refused, not sent
 
 
 def test_allowed_endpoint_answers_a_federated_join(settings: Settings, built: BuildResult,
@@ -265,9 +264,13 @@ def test_a_query_mentioning_service_is_never_run_when_loaded_as_a_file(
     assert seen == []
 
 
-def test_the_wdqs_label_idiom_over_http_is_a_400_naming_bd(client: FlaskClient) -> None:
-    query = ("SELECT ?c ?cLabel WHERE {\n  ?c cg:wikidataEntity ?q .\n"
+def test_the_wdqs_label_idiom_over_http_answers_with_labels(client: FlaskClient) -> None:
+    query = ("SELECT ?c ?cLabel WHERE {\n  ?c cg:wikidataEntity wd:Q1295 .\n"
              '  SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } }')
-    response = client.get("/sparql", query_string={"query": query})
-    assert response.status_code == 400
-    assert "line 3, column 28: unknown prefix 'bd:'" in response.get_data(as_text=True)
+    response = client.get("/sparql", query_string={"query": query},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    rows = response.get_json()["results"]["bindings"]
+    assert [r["cLabel"]["value"] for r in rows] == ["Dortmund"]
+
+

@@ -46,8 +46,9 @@ BAD: list[tuple[str, str, int, str]] = [
     ("order-by-list", "SELECT * {} ORDER BY " + "?x " * 6000, 400, "max_query_depth"),
     ("nested-service", "SELECT * WHERE { SERVICE <http://127.0.0.1:9/a> { SERVICE "
      "<http://127.0.0.1:9/b> { ?s ?p ?o } } }", 403, "allowlist"),
-    ("wdqs-label", 'SELECT * WHERE {\n  ?c cg:wikidataEntity ?q .\n  SERVICE wikibase:label '
-     '{ bd:serviceParam wikibase:language "en". } }', 400, "line 3, column 28: unknown prefix 'bd:'"),
+    ("wdqs-label", 'SELECT * WHERE {\n  { SELECT ?c WHERE { ?c cg:wikidataEntity ?q .\n  SERVICE '
+     'wikibase:label { bd:serviceParam wikibase:language "en". } } } }', 400,
+     "line 3, column 3: SERVICE wikibase:label inside a subquery is not supported"),
     ("comment-only", "#", 400, "missing query"),
     ("prefix-only", "PREFIX ex: <http://e/>\n# nothing else", 400, "missing query"),
 ]

@@ -148,6 +148,10 @@ def make_parser() -> argparse.ArgumentParser:
                        help="value of a parameter declared in the #+ header of a named query or a "
                             ".rq file (repeatable), e.g. --param city=https://w3id.org/citygraph/"
                             "id/city/dortmund")
+    query.add_argument("--language", default="en", metavar="LANGS",
+                       help="what [AUTO_LANGUAGE] stands for in the WDQS label service "
+                            "(SERVICE wikibase:label): language codes, best first, e.g. de,en "
+                            "(default: en)")
 
     serve = sub.add_parser(
         "serve", help="serve the build over HTTP (SPARQL endpoint, linked data, catalog)",
@@ -264,6 +268,7 @@ def cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .formats import GRAPH_FORMATS, SELECT_FORMATS, render_table, serialize_triples
     from .pipeline import build, stale_reason
     from .store import EmbeddedStore, answer_error
+    from .wikidata.labels import LANGUAGE_CODE, rewrite_labels
 
     settings = settings_from(args)
     text, named = read_query(args.query, settings.root)
@@ -286,6 +291,12 @@ def cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(build(settings).summary())
     store = EmbeddedStore(settings.dist_dir, services=settings.services,
                           max_depth=settings.max_query_depth)
+    languages = [code.strip().lower() for code in args.language.split(",") if code.strip()]
+    for code in languages:
+        if not LANGUAGE_CODE.fullmatch(code):
+            raise BadParameter("--language", f"{code!r} is not a language code (such as de, en, pt-br)")
+    # The WDQS label service becomes plain SPARQL here, as on the endpoint: never a call out.
+    text = rewrite_labels(text, store.prefixes, languages or ["en"]).text
     result = store.query(text, substitutions=substitutions)
     fmt = args.format
     if isinstance(result, ox.QueryTriples):

@@ -26,14 +26,32 @@ import re
 from collections.abc import Collection, Mapping
 
 from .errors import ServiceForbidden
-from .sparqltext import VARIABLE_TARGET, service_targets
+from .sparqltext import VARIABLE_TARGET, nested_services, service_targets
+
+#: The WDQS label service (``wikibase:label``): rewritten into plain SPARQL before a query runs
+#: (citygraph.wikidata.labels), so never called out to; inside another SERVICE block it is that
+#: endpoint's to answer.
+LABEL_SERVICE = "http://wikiba.se/ontology#label"
 
 __all__ = ["VARIABLE_TARGET", "check_services", "parse_allowlist", "service_targets"]
 
 
 def check_services(text: str, prefixes: Mapping[str, str], allowed: Collection[str]) -> None:
-    """Raise ServiceForbidden unless every SERVICE target of the query is on the allowlist."""
-    for target in service_targets(text, prefixes):
+    """Raise ServiceForbidden unless every SERVICE target of the query is on the allowlist.
+
+    A label service nested in another SERVICE block goes out with that block, whose target is
+    checked; one that is not nested was not rewritten (a path that does not rewrite) and is
+    refused, allowlisted or not: it is never sent anywhere.
+    """
+    targets = service_targets(text, prefixes)
+    nested = nested_services(text) if LABEL_SERVICE in targets else [False] * len(targets)
+    for target, inside in zip(targets, nested, strict=False):
+        if target == LABEL_SERVICE and inside:
+            continue
+        if target == LABEL_SERVICE:  # even if listed: it is never called out to
+            raise ServiceForbidden("SERVICE wikibase:label is answered by rewriting the query over "
+                                   "citygraph's own labels (the SPARQL endpoint, /api and "
+                                   "`citygraph query` do it); it is never called out to")
         if target == VARIABLE_TARGET:
             raise ServiceForbidden("SERVICE with a variable is not allowed: name the endpoint, "
                                    "which must be on the allowlist")

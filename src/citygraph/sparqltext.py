@@ -530,3 +530,28 @@ def check_text(text: str, max_depth: int | None) -> Analysis:
     if message is not None:
         raise QueryTooDeep(message)
     return found
+
+
+def nested_services(text: str) -> list[bool]:
+    """For each SERVICE clause of a query, in order, whether it lies inside another SERVICE's block
+    (that endpoint, not this one, then runs it).
+
+    >>> nested_services("SELECT * { SERVICE <http://a/> { SERVICE <http://b/> { ?s ?p ?o } } "
+    ...                 "SERVICE <http://c/> {} }")
+    [False, True, False]
+    """
+    out: list[bool] = []
+    stack: list[bool] = []  # one per open '{': True when it opens a SERVICE block
+    open_services = 0
+    pending = False
+    for token in tokens(text):
+        if token.kind == "keyword" and token.text.upper() == "SERVICE":
+            out.append(open_services > 0)
+            pending = True
+        elif token.kind == "punct" and token.text == "{":
+            stack.append(pending)
+            open_services += pending
+            pending = False
+        elif token.kind == "punct" and token.text == "}" and stack:
+            open_services -= stack.pop()
+    return out

@@ -77,6 +77,7 @@ PREFIXES: dict[str, str] = {
     "pq": "http://www.wikidata.org/prop/qualifier/",
     "pr": "http://www.wikidata.org/prop/reference/",
     "wikibase": "http://wikiba.se/ontology#",
+    "bd": "http://www.bigdata.com/rdf#",
 }
 
 

@@ -20,6 +20,7 @@ from ..errors import BadParameter, NotAcceptable, NotFound
 from ..formats import GRAPH_FORMATS, HTML, SELECT_FORMATS, Format, by_name, negotiate
 from ..queries import NamedQuery, Parameter, query_form
 from ..sparqltext import check_text
+from ..wikidata.labels import parse_accept_language, rewrite_labels
 from .common import negotiated, unchanged
 from .context import ctx
 
@@ -123,17 +124,28 @@ def run(name: str) -> Response:
             raise BadParameter(key, f"is given {len(given)} times; give it once")
         values[key] = given[0]
     substitutions = query.bindings(values)
-    digest = hashlib.sha256(json.dumps(sorted(values.items())).encode()).hexdigest()[:12]
+    # A curated query may use the WDQS label service: answered by a rewrite, in the languages
+    # of the request when it says [AUTO_LANGUAGE] (then the tag and Vary name them).
+    labels = rewrite_labels(query.text, ctx().store.prefixes,
+                            parse_accept_language(request.headers.get("Accept-Language")))
+    tagged: object = sorted(values.items())
+    if labels.auto_language:
+        tagged = [tagged, list(labels.languages)]
+    digest = hashlib.sha256(json.dumps(tagged).encode()).hexdigest()[:12]
     variant = f"{name}-{fmt.name}-{digest}"
     cached_answer = unchanged(variant)
     if cached_answer is not None:  # the client has this answer already: don't run the query
+        if labels.auto_language:
+            cached_answer.vary.add("Accept-Language")
         return cached_answer
     check_text(query.text, ctx().settings.max_query_depth)  # a curated query, but a setting
     select_fmt = fmt if table is SELECT_FORMATS else SELECT_FORMATS["json"]
     graph_fmt = fmt if table is GRAPH_FORMATS else GRAPH_FORMATS["turtle"]
-    result = ctx().run_query(query.text, select_format=select_fmt, graph_format=graph_fmt,
+    result = ctx().run_query(labels.text, select_format=select_fmt, graph_format=graph_fmt,
                              substitutions=substitutions)
     response = negotiated(result.body, fmt, variant=variant, weak=True)
+    if labels.auto_language:
+        response.vary.add("Accept-Language")
     response.headers["X-Citygraph-Rows"] = str(result.rows)
     response.headers["X-Citygraph-Truncated"] = "true" if result.truncated else "false"
     return response

@@ -17,6 +17,7 @@ RDF format; an unknown graph is a 404. Writes (PUT, DELETE, PATCH, or a POST of 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import sys
@@ -49,6 +50,7 @@ from ..formats import (
 from ..queries import query_form
 from ..sparqltext import analyse, check_text, tokens
 from ..vocab import SD
+from ..wikidata.labels import parse_accept_language, rewrite_labels
 from .common import external_url, host_dependent, negotiated, redirect_location, unchanged
 from .context import AppContext, ctx
 
@@ -214,26 +216,35 @@ def endpoint() -> BaseResponse:
     # an update is refused here too, without taking a worker.
     if check_text(protocol.query, app_ctx.settings.max_query_depth).is_update:
         raise UpdateForbidden("SPARQL Update is not allowed: this endpoint is read-only")
+    # The WDQS label service is answered here, by rewriting the text into plain SPARQL (400 for a
+    # shape it cannot answer): it never reaches the SERVICE allowlist, nor the network.
+    labels = rewrite_labels(protocol.query, app_ctx.store.prefixes,
+                            parse_accept_language(request.headers.get("Accept-Language")))
+    original = protocol.query
+    protocol = dataclasses.replace(protocol, query=labels.text)
     formats = choose_formats(request)
     if formats.select is None and formats.graph is None:
         raise NotAcceptable("none of the media types in Accept can be produced; available: "
                             + ", ".join(f.media_type for f in [*SELECT_FORMATS.values(),
                                                                  *GRAPH_FORMATS.values()]))
     # Refuse before running when the query's form plainly needs a format that cannot be given.
-    form = query_form(protocol.query)
+    form = query_form(original)
     if form in ("construct", "describe") and formats.graph is None:
         raise _not_acceptable("CONSTRUCT or DESCRIBE", GRAPH_FORMATS)
-    if form in ("select", "ask") and formats.select is None and _states_form(protocol.query):
+    if form in ("select", "ask") and formats.select is None and _states_form(original):
         raise _not_acceptable("SELECT or ASK", SELECT_FORMATS)
     # Relative IRIs resolve against the endpoint's URL: only then does the answer depend on it.
-    relative = has_relative_iri(protocol.query)
+    relative = has_relative_iri(original)
     base = endpoint_base()
+    # The tag hashes the rewritten text: with [AUTO_LANGUAGE] it holds the request's languages.
     variant = _query_variant(protocol, formats, base if relative else None)
     cached_answer = unchanged(variant)
     if cached_answer is not None:
+        if labels.auto_language:
+            cached_answer.vary.add("Accept-Language")
         return cached_answer
     result = app_ctx.run_query(
-        protocol.query,
+        labels.text,
         select_format=formats.select or SELECT_FORMATS["json"],
         graph_format=formats.graph or GRAPH_FORMATS["turtle"],
         default_graphs=protocol.default_graphs, named_graphs=protocol.named_graphs,
@@ -245,6 +256,8 @@ def endpoint() -> BaseResponse:
     response = negotiated(result.body, result.format, variant=variant, weak=True)
     if relative:
         host_dependent(response)
+    if labels.auto_language:
+        response.vary.add("Accept-Language")
     response.headers["X-Citygraph-Rows"] = str(result.rows)
     response.headers["X-Citygraph-Truncated"] = "true" if result.truncated else "false"
     return response
