@@ -181,8 +181,8 @@ def test_the_wdqs_label_service_with_bd_undeclared_names_bd(settings: Settings,
     store = EmbeddedStore(settings.dist_dir, services={"http://wikiba.se/ontology#label"},
                           prefixes=dict(PREFIXES, wikibase="http://wikiba.se/ontology#"))
     text = ("SELECT * WHERE {\n  ?c cg:wikidataEntity ?q .\n"
-            '  SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } }')
-    with pytest.raises(QuerySyntaxError, match="line 3, column 28: unknown prefix 'bd:'"):
+            '  SERVICE wikibase:label { nosuch:serviceParam wikibase:language "en". } }')
+    with pytest.raises(QuerySyntaxError, match="line 3, column 28: unknown prefix 'nosuch:'"):
         store.query(text)
 
 
@@ -267,7 +267,7 @@ def test_a_query_mentioning_service_is_never_run_when_loaded_as_a_file(
 
 def test_the_wdqs_label_idiom_over_http_is_a_400_naming_bd(client: FlaskClient) -> None:
     query = ("SELECT ?c ?cLabel WHERE {\n  ?c cg:wikidataEntity ?q .\n"
-             '  SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } }')
+             '  SERVICE wikibase:label { nosuch:serviceParam wikibase:language "en". } }')
     response = client.get("/sparql", query_string={"query": query})
     assert response.status_code == 400
-    assert "line 3, column 28: unknown prefix 'bd:'" in response.get_data(as_text=True)
+    assert "line 3, column 28: unknown prefix 'nosuch:'" in response.get_data(as_text=True)

@@ -169,10 +169,10 @@ def test_curated_query_gives_its_expected_answer(path: Path, real_store: Embedde
 
 def test_an_undeclared_prefix_in_a_query_file_is_named_with_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "labels.rq", "#+ title: labels\nSELECT * WHERE {\n  ?c cg:wikidataEntity ?q .\n"
-                 '  SERVICE wikibase:label { bd:serviceParam wikibase:language "en". }\n}\n')
-    with pytest.raises(DataSyntaxError, match=r"labels.rq, line 4: .*unknown prefix 'bd:'"):
+                 '  SERVICE wikibase:label { nosuch:serviceParam wikibase:language "en". }\n}\n')
+    with pytest.raises(DataSyntaxError, match=r"labels.rq, line 4: .*unknown prefix 'nosuch:'"):
         load_query(path)
-    declared = write(tmp_path, "declared.rq", "#+ title: labels\nPREFIX bd: <http://www.bigdata.com/rdf#>\n"
+    declared = write(tmp_path, "declared.rq", "#+ title: labels\nPREFIX nosuch: <http://www.bigdata.com/rdf#>\n"
                      + path.read_text(encoding="utf-8").split("\n", 1)[1])
     assert load_query(declared).name == "declared"  # calls out: parsed, never run
 

@@ -47,7 +47,7 @@ BAD: list[tuple[str, str, int, str]] = [
     ("nested-service", "SELECT * WHERE { SERVICE <http://127.0.0.1:9/a> { SERVICE "
      "<http://127.0.0.1:9/b> { ?s ?p ?o } } }", 403, "allowlist"),
     ("wdqs-label", 'SELECT * WHERE {\n  ?c cg:wikidataEntity ?q .\n  SERVICE wikibase:label '
-     '{ bd:serviceParam wikibase:language "en". } }', 400, "line 3, column 28: unknown prefix 'bd:'"),
+     '{ nosuch:serviceParam wikibase:language "en". } }', 400, "line 3, column 28: unknown prefix 'nosuch:'"),
     ("comment-only", "#", 400, "missing query"),
     ("prefix-only", "PREFIX ex: <http://e/>\n# nothing else", 400, "missing query"),
 ]

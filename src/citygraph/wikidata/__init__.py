@@ -1,0 +1,1 @@
+"""The Wikidata bridge: the Wikidata-shaped view, the label service, diff and QuickStatements."""
