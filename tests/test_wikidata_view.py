@@ -215,8 +215,9 @@ def test_every_reference_names_a_source_and_only_what_it_has(store: EmbeddedStor
         assert int(r["urls"]) == int(has_url)
         assert int(r["dates"]) == int(ask(store, f"ASK {{ <{r['source']}> dcterms:date ?d }}"))
     assert not ask(store, "ASK { ?ref pr:P813 ?retrieved }")  # no source records a retrieval date
-    crawl = rows(store, """
-      SELECT ?date WHERE { ?ref dcterms:source id:source/wikidata-sister-cities-2016 ; pr:P577 ?date }""")
+    crawl = rows(store, f"""
+      SELECT ?date WHERE {{ ?ref dcterms:source <{DEFAULT_BASE}id/source/wikidata-sister-cities-2016> ;
+                              pr:P577 ?date }}""")
     assert crawl == [{"date": "2016-09-10T00:00:00Z"}]
 
 
