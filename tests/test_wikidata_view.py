@@ -384,3 +384,12 @@ def test_the_view_is_deterministic_and_follows_the_base() -> None:
     assert any(i.startswith(other + "id/statement/Q1-") for i in iris)
     assert not any(i.startswith(DEFAULT_BASE) for i in iris)
     assert len(rebased) == len(first)
+
+
+def test_statement_nodes_dereference(client: FlaskClient, store: EmbeddedStore) -> None:
+    (row,) = rows(store, "SELECT ?st WHERE { wd:Q1295 p:P190 ?st . ?st ps:P190 wd:Q182059 }")
+    path = row["st"][len(DEFAULT_BASE) - 1:]
+    response = client.get(path, headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert f"<{row['st']}> <{PREFIXES['ps']}P190> <{WD}Q182059> ." in body
