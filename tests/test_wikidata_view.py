@@ -17,6 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from citygraph.config import DEFAULT_BASE
+from citygraph.errors import DataSyntaxError
 from citygraph.pipeline import BuildResult
 from citygraph.store import EmbeddedStore
 from citygraph.vocab import PREFIXES
@@ -393,3 +394,12 @@ def test_statement_nodes_dereference(client: FlaskClient, store: EmbeddedStore) 
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert f"<{row['st']}> <{PREFIXES['ps']}P190> <{WD}Q182059> ." in body
+
+
+def test_a_rule_the_engine_refuses_names_its_file(tmp_path: Path) -> None:
+    rules = tmp_path / VIEW_RULES_DIR
+    rules.mkdir(parents=True)
+    (rules / "10-bad.rq").write_text("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o BIND (1 AS ?o) }\n",
+                                     encoding="utf-8")  # rdflib parses it; SPARQL (Oxigraph) does not
+    with pytest.raises(DataSyntaxError, match=r"10-bad\.rq, line \d+: error at \d+:\d+: "):
+        derive_view([], load_view_rules(tmp_path), DEFAULT_BASE)

@@ -155,6 +155,8 @@ def build(settings: Settings) -> BuildResult:
         view_iri = ox.NamedNode(view_graph_iri(settings.base_iri))
         quads.extend(ox.Quad(t.subject, t.predicate, t.object, view_iri)
                      for t in derive_view(quads, project.view_rules, settings.base_iri))
+        seconds["wikidata view"] = time.perf_counter() - start
+        start = time.perf_counter()
     manifest = publish(quads, settings.dist_dir, base_iri=settings.base_iri,
                        validation=report.counts(),
                        extra_files=published_files(report, project.shapes, settings.base_iri),

@@ -10,12 +10,14 @@ order, each seeing the triples the ones before it derived.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from ..config import DEFAULT_BASE
+from ..errors import DataSyntaxError
 from ..infer import Rule, load_rules
 from ..vocab import instance_namespace
 
@@ -23,6 +25,7 @@ from ..vocab import instance_namespace
 VIEW_RULES_DIR = Path("ontology") / "rules" / "wikidata-view"
 #: The local name of the view's graph under ``{base}graph/``.
 VIEW_GRAPH_NAME = "wikidata-view"
+_POSITION = re.compile(r"\berror at (\d+):(\d+)")
 
 
 def view_graph_iri(base_iri: str) -> str:
@@ -51,7 +54,12 @@ def derive_view(quads: Iterable[ox.Quad], rules: Sequence[Rule], base_iri: str) 
     graph = ox.NamedNode(view_graph_iri(base_iri))
     derived: set[ox.Triple] = set()
     for rule in rules:
-        result = store.query(_rebased(rule.text, base_iri), use_default_graph_as_union=True)
+        try:
+            result = store.query(_rebased(rule.text, base_iri), use_default_graph_as_union=True)
+        except SyntaxError as exc:  # rdflib parsed it (load_rules), Oxigraph did not
+            position = _POSITION.search(str(exc))
+            raise DataSyntaxError(rule.path, int(position.group(1)) if position else None,
+                                  str(exc)) from None
         new = {t for t in result if isinstance(t, ox.Triple)} - derived  # type: ignore[union-attr]
         derived |= new
         store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in new)
