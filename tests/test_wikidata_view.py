@@ -62,6 +62,36 @@ def curated_twins(store: EmbeddedStore, city: str = "city:dortmund") -> set[str]
     return {r["q"] for r in found}
 
 
+#: The prefixes WDQS predeclares (https://www.mediawiki.org/wiki/Wikibase/Indexing/RDF_Dump_Format),
+#: with its namespaces. Not here: ``dct`` (ours is ``dcterms``, one prefix per namespace) and ``schema``
+#: (ours is https://schema.org/; the view states names on both, see test_a_query_with_wdqs_own_…).
+WDQS_PREFIXES = {
+    "wd": "http://www.wikidata.org/entity/", "wds": "http://www.wikidata.org/entity/statement/",
+    "wdv": "http://www.wikidata.org/value/", "wdref": "http://www.wikidata.org/reference/",
+    "wdt": "http://www.wikidata.org/prop/direct/", "wdtn": "http://www.wikidata.org/prop/direct-normalized/",
+    "wdno": "http://www.wikidata.org/prop/novalue/", "wdata": "http://www.wikidata.org/wiki/Special:EntityData/",
+    "p": "http://www.wikidata.org/prop/", "ps": "http://www.wikidata.org/prop/statement/",
+    "psv": "http://www.wikidata.org/prop/statement/value/",
+    "psn": "http://www.wikidata.org/prop/statement/value-normalized/",
+    "pq": "http://www.wikidata.org/prop/qualifier/", "pqv": "http://www.wikidata.org/prop/qualifier/value/",
+    "pqn": "http://www.wikidata.org/prop/qualifier/value-normalized/",
+    "pr": "http://www.wikidata.org/prop/reference/", "prv": "http://www.wikidata.org/prop/reference/value/",
+    "prn": "http://www.wikidata.org/prop/reference/value-normalized/",
+    "wikibase": "http://wikiba.se/ontology#", "bd": "http://www.bigdata.com/rdf#",
+    "prov": "http://www.w3.org/ns/prov#", "geo": "http://www.opengis.net/ont/geosparql#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#", "skos": "http://www.w3.org/2004/02/skos/core#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#", "owl": "http://www.w3.org/2002/07/owl#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "hint": "http://www.bigdata.com/queryHints#",
+    "bds": "http://www.bigdata.com/rdf/search#", "gas": "http://www.bigdata.com/rdf/gas#",
+    "mwapi": "https://www.mediawiki.org/ontology#API/", "mediawiki": "https://www.mediawiki.org/ontology#",
+    "cc": "http://creativecommons.org/ns#", "ontolex": "http://www.w3.org/ns/lemon/ontolex#",
+}
+
+
+def test_wdqs_prefixes_are_predeclared_with_wdqs_namespaces() -> None:
+    assert {k: PREFIXES.get(k) for k in WDQS_PREFIXES} == WDQS_PREFIXES
+
+
 # ----------------------------------------------------------------------------- research queries
 
 

@@ -96,6 +96,9 @@ PREFIXES: dict[str, str] = {
     "prn": "http://www.wikidata.org/prop/reference/value-normalized/",
     "bds": "http://www.bigdata.com/rdf/search#",
     "hint": "http://www.bigdata.com/queryHints#",
+    "gas": "http://www.bigdata.com/rdf/gas#",
+    "mediawiki": "https://www.mediawiki.org/ontology#",
+    "mwapi": "https://www.mediawiki.org/ontology#API/",
     "cc": "http://creativecommons.org/ns#",
     "ontolex": "http://www.w3.org/ns/lemon/ontolex#",
 }
