@@ -1517,8 +1517,9 @@ def test_dabola_is_the_town_with_natural_earths_point(store: EmbeddedStore) -> N
 VERIFIED_QIDS = {r["qid"] for r in read_csv(QIDS_CSV) if r["qid"]}
 WIKIDATA_IRI = re.compile(r"^https?://(www\.)?wikidata\.org/(entity|wiki)/(Q\d+)$")
 #: Constants of Wikidata's data model, not entities the data claims anything about: the calendar
-#: model of every Gregorian time value (wikibase:timeCalendarModel on the Wikidata view's P580/P582).
-WIKIBASE_CONSTANTS = {"Q1985727"}
+#: model of every Gregorian time value (wikibase:timeCalendarModel on the Wikidata view's P580/P582)
+#: and the globe of every coordinate value (wikibase:geoGlobe, Earth, on its P625 values).
+WIKIBASE_CONSTANTS = {"Q1985727", "Q2"}
 
 
 def test_every_wikidata_entity_is_a_verified_wd_iri(store: EmbeddedStore) -> None:

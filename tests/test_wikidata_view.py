@@ -201,6 +201,23 @@ def test_map_of_dortmunds_twins(store: EmbeddedStore) -> None:
     assert kumasi == ["Point(-1.6300144871 6.68999086398)"]
 
 
+def test_map_query_on_full_coordinate_values_with_their_source(store: EmbeddedStore) -> None:
+    got = {r["twin"]: (float(r["lat"]), float(r["long"]), r["url"]) for r in rows(store, f"""
+      SELECT ?twin ?lat ?long ?url WHERE {{
+        {DORTMUND} wdt:P190 ?twin .
+        ?twin p:P625 ?st . ?st psv:P625 ?v ; prov:wasDerivedFrom ?ref .
+        ?v wikibase:geoLatitude ?lat ; wikibase:geoLongitude ?long ; wikibase:geoGlobe wd:Q2 .
+        ?ref pr:P854 ?url }}""")}
+    expected = {r["q"]: (float(r["lat"]), float(r["long"]), r["url"]) for r in rows(store, """
+      SELECT ?q ?lat ?long ?url WHERE {
+        ?x cg:wikidataEntity ?q ; wgs:lat ?lat ; wgs:long ?long ;
+           geo:hasGeometry/prov:wasDerivedFrom/schema:url ?url }""")}
+    assert got == {q: v for q, v in expected.items() if q in got}
+    assert len(got) == 11
+    assert got[WD + "Q182059"] == (6.68999086398, -1.6300144871,
+                                   "https://github.com/martynafford/natural-earth-geojson")
+
+
 def test_paused_twinnings_have_no_end(store: EmbeddedStore) -> None:
     paused = {r["q"] for r in rows(store, """
       SELECT ?q WHERE { ?p a cg:Partnership ; cg:kind cgkind:twinning ; cg:status cgstatus:paused ;
@@ -255,7 +272,7 @@ def test_every_reference_names_a_source_and_only_what_it_has(store: EmbeddedStor
 def test_statement_nodes_follow_wikidatas_pattern_and_rank(store: EmbeddedStore) -> None:
     statements = rows(store, """
       SELECT ?item ?st ?rank WHERE { ?item p:P190 ?st . ?st wikibase:rank ?rank ; a wikibase:BestRank }""")
-    all_statements = rows(store, "SELECT ?st WHERE { ?st a wikibase:Statement }")
+    all_statements = rows(store, "SELECT ?st WHERE { ?st a wikibase:Statement ; ps:P190 ?twin }")
     assert len(statements) == len(all_statements) > 22
     for r in statements:
         qid = r["item"][len(WD):]
