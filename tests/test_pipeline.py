@@ -54,7 +54,7 @@ def second_build(request: pytest.FixtureRequest, repo: Path, start_background: S
 def test_every_source_file_is_a_named_graph(built: BuildResult, repo: Path) -> None:
     expected = {GRAPH + p.relative_to(repo).with_suffix("").as_posix()
                 for d in ("ontology", "data") for p in (repo / d).rglob("*.ttl")}
-    assert expected | {GRAPH + "inferred"} == set(built.manifest.graphs)
+    assert expected | {GRAPH + "inferred", GRAPH + "wikidata-view"} == set(built.manifest.graphs)
     assert all(count > 0 for count in built.manifest.graphs.values())
 
 

@@ -21,6 +21,7 @@ from .queries import NamedQuery, load_query
 from .terms import dataset_quads, graph_triples
 from .validate import ValidationReport, published_files, validate
 from .vocab import bind_prefixes
+from .wikidata.view import derive_view, load_view_rules, view_graph_iri
 
 SOURCE_DIRS = ("ontology", "data")
 RULES_DIR = Path("ontology") / "rules"
@@ -35,6 +36,7 @@ class Project:
     dataset: Dataset
     shapes: Graph
     rules: tuple[Rule, ...]
+    view_rules: tuple[Rule, ...] = ()
 
     def graph(self, prefix: str) -> Graph:
         """The union of the named graphs whose IRI contains ``/graph/{prefix}``."""
@@ -82,7 +84,7 @@ def load_project(settings: Settings) -> Project:
     dataset = load(root, settings.base_iri, dirs=SOURCE_DIRS)
     shapes = load_graph([shapes_dir], root, settings.base_iri)
     rules = tuple(load_rules(root / RULES_DIR))
-    return Project(dataset, shapes, rules)
+    return Project(dataset, shapes, rules, tuple(load_view_rules(root)))
 
 
 def check_queries(root: Path) -> dict[str, NamedQuery]:
@@ -149,6 +151,12 @@ def build(settings: Settings) -> BuildResult:
     quads = list(dataset_quads(project.dataset))
     quads.extend(ox.Quad(t.subject, t.predicate, t.object, inferred_iri)
                  for t in graph_triples(inferred))
+    if project.view_rules:  # the Wikidata-shaped view, a graph of its own
+        view_iri = ox.NamedNode(view_graph_iri(settings.base_iri))
+        quads.extend(ox.Quad(t.subject, t.predicate, t.object, view_iri)
+                     for t in derive_view(quads, project.view_rules, settings.base_iri))
+        seconds["wikidata view"] = time.perf_counter() - start
+        start = time.perf_counter()
     manifest = publish(quads, settings.dist_dir, base_iri=settings.base_iri,
                        validation=report.counts(),
                        extra_files=published_files(report, project.shapes, settings.base_iri),

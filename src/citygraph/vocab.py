@@ -77,7 +77,30 @@ PREFIXES: dict[str, str] = {
     "pq": "http://www.wikidata.org/prop/qualifier/",
     "pr": "http://www.wikidata.org/prop/reference/",
     "wikibase": "http://wikiba.se/ontology#",
+    # The rest of the Wikidata Query Service's predeclared prefixes, so a query copied from WDQS needs
+    # no PREFIX line. WDQS's ``dct`` and its ``schema`` (http://schema.org/) are not added: a namespace has
+    # one prefix here (``dcterms``), and ``schema`` stays https://schema.org/, the one the data uses (the
+    # Wikidata view states its names on both schema.org spellings; see ontology/rules/wikidata-view/).
     "bd": "http://www.bigdata.com/rdf#",
+    "wds": "http://www.wikidata.org/entity/statement/",
+    "wdref": "http://www.wikidata.org/reference/",
+    "wdv": "http://www.wikidata.org/value/",
+    "wdata": "http://www.wikidata.org/wiki/Special:EntityData/",
+    "wdno": "http://www.wikidata.org/prop/novalue/",
+    "wdtn": "http://www.wikidata.org/prop/direct-normalized/",
+    "psv": "http://www.wikidata.org/prop/statement/value/",
+    "psn": "http://www.wikidata.org/prop/statement/value-normalized/",
+    "pqv": "http://www.wikidata.org/prop/qualifier/value/",
+    "pqn": "http://www.wikidata.org/prop/qualifier/value-normalized/",
+    "prv": "http://www.wikidata.org/prop/reference/value/",
+    "prn": "http://www.wikidata.org/prop/reference/value-normalized/",
+    "bds": "http://www.bigdata.com/rdf/search#",
+    "hint": "http://www.bigdata.com/queryHints#",
+    "gas": "http://www.bigdata.com/rdf/gas#",
+    "mediawiki": "https://www.mediawiki.org/ontology#",
+    "mwapi": "https://www.mediawiki.org/ontology#API/",
+    "cc": "http://creativecommons.org/ns#",
+    "ontolex": "http://www.w3.org/ns/lemon/ontolex#",
 }
 
 
