@@ -105,11 +105,13 @@ def serve(settings: Settings, out: TextIO) -> int:
     out.flush()
     stop_on_signals()
     try:
-        server.run()
+        server.run()  # returns on Ctrl-C or SIGTERM (waitress takes the KeyboardInterrupt itself)
     except KeyboardInterrupt:
-        out.write("citygraph stopped\n")
+        pass
     finally:
         server.close()
+    out.write("citygraph stopped\n")
+    out.flush()
     return EXIT_OK
 
 
