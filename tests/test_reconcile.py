@@ -538,3 +538,29 @@ def test_openrefine_over_http(settings: Settings, built: BuildResult) -> None:
         with urllib.request.urlopen(served.base + "/reconcile", data=form, timeout=30) as response:
             rows = valid("data-extension-response", json.load(response))["rows"]
         assert rows["city/zhytomyr"]["wikidata"] == [{"str": "Q156713"}]
+
+
+@pytest.mark.parametrize("queries,words", [
+    ('{"q0": {"query": "Dortmund", "limit": 1e400}}', "'limit' must be"),
+    ('{"q0": {"query": "Dortmund", "limit": NaN}}', "not a JSON number"),
+    ('{"q0": {"query": "Dortmund", "limit": ' + "9" * 5000 + "}}", "not usable JSON"),
+    ('{"q0": {"query": "Dortmund", "properties": [{"pid": "country", "v": ' + "9" * 5000 + "}]}}",
+     "not usable JSON"),
+])
+def test_numbers_json_allows_but_python_cannot_take_are_400(client: FlaskClient, queries: str,
+                                                             words: str) -> None:
+    """Found in review: these were 500s (OverflowError, ValueError)."""
+    for response in (client.post("/reconcile", data={"queries": queries}),
+                     client.get("/reconcile", query_string={"queries": queries})):
+        assert words in error(client, response)
+
+
+@pytest.mark.parametrize("cursor", ["\u00b2", "9" * 5000, "-1", "1.5"])
+def test_a_bad_suggest_cursor_is_400(client: FlaskClient, cursor: str) -> None:
+    response = client.get("/reconcile/suggest/entity", query_string={"prefix": "Do", "cursor": cursor})
+    assert "'cursor' must be a whole number" in error(client, response)
+
+
+def test_a_lone_surrogate_is_400_not_an_answer_that_cannot_be_encoded(client: FlaskClient) -> None:
+    extend = '{"ids": ["\\ud800"], "properties": [{"id": "country"}]}'
+    assert "lone surrogate" in error(client, client.post("/reconcile", data={"extend": extend}))

@@ -23,6 +23,7 @@ query pool, and kept.
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections import defaultdict
@@ -409,12 +410,24 @@ class Query:
     properties: tuple[tuple[str, tuple[Any, ...]], ...]
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _parse_json(raw: str, what: str) -> Any:
     try:
-        return json.loads(raw)
+        value = json.loads(raw, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise BadRequest(f"{what} is not JSON: {exc.msg} at line {exc.lineno} column "
                            f"{exc.colno}") from None
+    except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
+        raise BadRequest(f"{what} is not usable JSON: {exc}") from None
+    try:  # a lone surrogate (\ud800) decodes, but no answer could carry it back
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(f"{what} holds a string that is not valid Unicode (a lone surrogate)"
+                           ) from None
+    return value
 
 
 def parse_batch(idx: Index, raw: str) -> dict[str, Query]:
@@ -448,8 +461,8 @@ def parse_query(idx: Index, key: str, value: Any) -> Query:
     if strict not in ("any", "should", "all"):
         raise BadRequest(f"{where}: 'type_strict' must be 'any', 'should' or 'all'")
     limit = value.get("limit", DEFAULT_LIMIT)
-    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit != int(limit) \
-            or not 0 < limit:
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) \
+            or not math.isfinite(limit) or limit != int(limit) or not 0 < limit:
         raise BadRequest(f"{where}: 'limit' must be a positive whole number")
     raw_props = value.get("properties", [])
     if not isinstance(raw_props, list):
@@ -773,7 +786,7 @@ def _limit(default: int) -> int:
 
 def _cursor() -> int:
     raw = parameter("cursor") or "0"
-    if not raw.isdigit():
+    if not re.fullmatch(r"[0-9]{1,9}", raw):
         raise BadRequest(f"'cursor' must be a whole number, not {raw!r}")
     return int(raw)
 

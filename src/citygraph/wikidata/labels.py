@@ -51,6 +51,9 @@ LANGUAGE_PARAM = "http://wikiba.se/ontology#language"
 AUTO_LANGUAGE = "[AUTO_LANGUAGE]"
 #: How many languages one request may try (Accept-Language can be long).
 MAX_LANGUAGES = 12
+#: Label variables one query may ask for: each adds a join per language, so more would turn a few
+#: kilobytes of query into one that holds a worker to the time limit.
+MAX_LABEL_VARIABLES = 40
 
 _RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 _SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -203,6 +206,10 @@ def rewrite_labels(text: str, prefixes: Mapping[str, str],
                 if name.endswith(suffix) and base and (base in scan.used or base in scan.bound):
                     requests.append(("?" + base, kind, "?" + name))
                     break
+    if len(requests) > MAX_LABEL_VARIABLES:
+        raise _error(text, scan.toks[block.service],
+                     f"the label service is asked for {len(requests)} labels, descriptions and "
+                     f"alternative labels; at most {MAX_LABEL_VARIABLES} are answered in one query")
     taken = set(scan.used) | set(scan.bound)
     code = _generate(requests, languages, taken)
     toks = scan.toks
