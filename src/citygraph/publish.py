@@ -189,23 +189,16 @@ def publish(
         raise PublishError(exc.filename or link.parent, exc.strerror or str(exc)) from None
     try:
         with _locked(link.parent):
-            return _publish(ordered, link, base_iri=base_iri, validation=validation,
-                            extra_files=extra_files, describe=describe, previous=previous)
+            return _publish(link, lambda tmp: _write_build(
+                ordered, tmp, base_iri=base_iri, validation=validation, extra_files=extra_files,
+                describe=describe, previous=previous))
     except OSError as exc:
         raise PublishError(exc.filename or link.parent, exc.strerror or str(exc), kept) from None
 
 
-def _publish(
-    ordered: list[ox.Quad],
-    link: Path,
-    *,
-    base_iri: str,
-    validation: Mapping[str, int] | None,
-    extra_files: Mapping[str, bytes] | None,
-    describe: Callable[[Manifest, Path], Mapping[str, bytes]] | None,
-    previous: Manifest | None = None,
-) -> Manifest:
-    """``publish`` with the parent directory locked: write, rename, link, swap, clean up."""
+def _publish(link: Path, write: Callable[[Path], Manifest]) -> Manifest:
+    """``publish`` with the parent directory locked: ``write`` the build into a fresh directory,
+    then rename, link, swap, clean up."""
     parent = link.parent
     remove_leftovers(link)
     _event("cleaned", parent)
@@ -214,8 +207,7 @@ def _publish(
         tmp = Path(tempfile.mkdtemp(prefix=f".{link.name}-tmp-", dir=parent))
         made.append(tmp)
         tmp.chmod(0o755)  # mkdtemp makes it private; the build is for everyone to read
-        manifest = _write_build(ordered, tmp, base_iri=base_iri, validation=validation,
-                                extra_files=extra_files, describe=describe, previous=previous)
+        manifest = write(tmp)
         _event("written", tmp)
         versioned = _free_name(parent, f".{link.name}-{manifest.version}")
         os.rename(tmp, versioned)

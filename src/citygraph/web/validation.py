@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, render_template
@@ -298,37 +299,38 @@ def _rdf(document: Published, fmt: Format) -> bytes:
     return serialize_triples(document.triples, fmt).body
 
 
+def _published_page(name: str, file: str, what: str, extension: str | None,
+                    context: Callable[[Published], dict[str, Any]]) -> Response:
+    """A published document of the build at ``/{name}``: its HTML page (``{name}.html`` with
+    ``context(document)``) or its RDF in the negotiated format or URL twin."""
+    twin = _twin(extension)
+    fmt = choose(twin)
+    document = _required(file, what)
+    if fmt is HTML:
+        html = render_template(
+            f"{name}.html", iri=ctx().settings.base_iri + name, **context(document),
+            twins=[(f"/{name}.{f.extension}", f.name) for f in TWINS.values() if f is not HTML])
+        return document_response(html, HTML, name, twin)
+    return document_response(_rdf(document, fmt), fmt, name, twin, rows=len(document.triples))
+
+
+def _report_context(document: Published) -> dict[str, Any]:
+    results = report_results()
+    return {"conforms": any(o == Literal(True) for o in document.graph.objects(None, SH.conforms)),
+            "counts": _counts(results), "groups": focus_groups(results)}
+
+
 @bp.get("/validation")
 @bp.get("/validation.<extension>")
 def validation(extension: str | None = None) -> Response:
     """The build's SHACL validation report: HTML grouped by focus node, or its RDF."""
-    twin = _twin(extension)
-    fmt = choose(twin)
-    document = _required(VALIDATION_FILE, "validation report")
-    if fmt is HTML:
-        results = report_results()
-        conforms = any(o == Literal(True) for o in document.graph.objects(None, SH.conforms))
-        html = render_template(
-            "validation.html", iri=ctx().settings.base_iri + "validation", conforms=conforms,
-            counts=_counts(results), groups=focus_groups(results),
-            twins=[(f"/validation.{f.extension}", f.name) for f in TWINS.values() if f is not HTML])
-        return document_response(html, HTML, "validation", twin)
-    return document_response(_rdf(document, fmt), fmt, "validation", twin,
-                             rows=len(document.triples))
+    return _published_page("validation", VALIDATION_FILE, "validation report", extension,
+                           _report_context)
 
 
 @bp.get("/shapes")
 @bp.get("/shapes.<extension>")
 def shapes(extension: str | None = None) -> Response:
     """The SHACL shapes the build validated against: an HTML listing, or their RDF."""
-    twin = _twin(extension)
-    fmt = choose(twin)
-    document = _required(SHAPES_FILE, "shapes")
-    if fmt is HTML:
-        html = render_template(
-            "shapes.html", iri=ctx().settings.base_iri + "shapes",
-            shapes=shape_views(document.graph), triples=len(document.triples),
-            twins=[(f"/shapes.{f.extension}", f.name) for f in TWINS.values() if f is not HTML])
-        return document_response(html, HTML, "shapes", twin)
-    return document_response(_rdf(document, fmt), fmt, "shapes", twin,
-                             rows=len(document.triples))
+    return _published_page("shapes", SHAPES_FILE, "shapes", extension, lambda document: {
+        "shapes": shape_views(document.graph), "triples": len(document.triples)})
