@@ -4,6 +4,7 @@ citygraph's own labels: through /sparql, /api's machinery and ``citygraph query`
 from __future__ import annotations
 
 import doctest
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -359,3 +360,71 @@ def test_too_many_label_variables_are_a_400_before_the_engine(client: FlaskClien
     assert "asked for 41 labels" in response.get_data(as_text=True)
     fewer = query.replace(" ?a40 ?a40AltLabel", "").replace(" BIND(wd:Q1295 AS ?a40)", "")
     assert client.get("/sparql", query_string={"query": fewer}).status_code == 200
+
+
+def test_a_values_clause_after_the_where_group_gets_its_labels(client: FlaskClient) -> None:
+    """Found in review: a trailing VALUES joined after the generated code, so every label was empty."""
+    names, rows = select(client, """SELECT ?city ?cityLabel ?twin ?twinLabel WHERE {
+  ?city wdt:P190 ?twin .
+  SERVICE wikibase:label { bd:serviceParam wikibase:language "de,en". }
+} ORDER BY ?twinLabel
+VALUES (?city ?twin) { (wd:Q1295 wd:Q40435) (wd:Q1295 wd:Q3761) }""")
+    assert names == ["city", "cityLabel", "twin", "twinLabel"]
+    assert [(value(r, "cityLabel"), value(r, "twinLabel")) for r in rows] == [
+        (("Dortmund", "de"), ("Buffalo", "de"))]  # Accra is no twin: the join still holds
+    _, only_values = select(client, """SELECT ?c ?cLabel WHERE {
+  SERVICE wikibase:label { bd:serviceParam wikibase:language "en". }
+} VALUES ?c { wd:Q1295 wd:Q99999999 }""")
+    assert sorted(value(r, "cLabel") for r in only_values) == [("Dortmund", "en"), ("Q99999999", None)]
+
+
+def test_a_trailing_values_is_the_querys_initial_rows_as_on_wdqs(client: FlaskClient) -> None:
+    """WDQS (Blazegraph) starts from a trailing VALUES: the group's FILTERs see its variables."""
+    _, rows = select(client, """SELECT ?c ?cLabel WHERE {
+  OPTIONAL { ?c cg:nothing ?x }
+  FILTER(?c != wd:Q1295)
+  SERVICE wikibase:label { bd:serviceParam wikibase:language "en". }
+} VALUES ?c { wd:Q1295 wd:Q40435 }""")
+    assert [(r["c"]["value"], value(r, "cLabel")) for r in rows] == [
+        ("http://www.wikidata.org/entity/Q40435", ("Buffalo", "en"))]
+    _, star = select(client, """SELECT * WHERE {
+  SERVICE wikibase:label { bd:serviceParam wikibase:language "en". }
+  FILTER(BOUND(?cLabel))
+} VALUES ?c { wd:Q1295 }""")
+    assert [(r["c"]["value"], value(r, "cLabel")) for r in star] == [
+        ("http://www.wikidata.org/entity/Q1295", ("Dortmund", "en"))]
+
+
+def test_an_aggregating_query_keeps_its_trailing_values_where_it_is() -> None:
+    query = """SELECT ?c (COUNT(?t) AS ?n) WHERE { ?c wdt:P190 ?t
+  SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } } GROUP BY ?c
+VALUES ?c { wd:Q1295 }"""
+    rewritten = rewrite_labels(query, PREFIXES).text
+    assert rewritten.rstrip().endswith("VALUES ?c { wd:Q1295 }")
+
+
+@pytest.mark.parametrize("query", [
+    # after the label block, on the line of the group's closing brace (where the code goes)
+    'SELECT ?c ?cLabel WHERE { ?c wdt:P190 ?t . SERVICE wikibase:label { bd:serviceParam '
+    'wikibase:language "de". } } ORDER BY ?cLabel LIMT 3',
+    # on a later line
+    'SELECT ?c ?cLabel WHERE {\n ?c wdt:P190 ?t .\n SERVICE wikibase:label { bd:serviceParam '
+    'wikibase:language "de". }\n}\nORDER BY ?cLabel\nLIMT 3',
+    # a SELECT * expanded, and a trailing VALUES moved
+    'SELECT * WHERE { ?c wdt:P190 ?t SERVICE wikibase:label { bd:serviceParam wikibase:language '
+    '"de". } FILTER(BOUND(?cLabel)) }\nORDER BY ?c LIMT 3 VALUES ?c { wd:Q1295 }',
+    # a VALUES that is not last is no trailing VALUES: the error stays (the rewrite hides none)
+    'SELECT * WHERE { ?c wdt:P190 ?t SERVICE wikibase:label { bd:serviceParam wikibase:language '
+    '"de". } } VALUES ?c { wd:Q1295 } ORDER BY ?c',
+])
+def test_engine_errors_name_the_users_line_and_column(client: FlaskClient, query: str) -> None:
+    """The engine reads the rewritten text; its error names the place in the text the user sent."""
+    start = query.index("SERVICE wikibase:label")
+    end = query.index("}", start) + 1
+    plain = query[:start] + " " * (end - start) + query[end:]  # same places, no label service
+    expected = client.get("/sparql", query_string={"query": plain}, headers=JSON)
+    response = client.get("/sparql", query_string={"query": query}, headers=JSON)
+    assert expected.status_code == response.status_code == 400
+    where = re.search(r"line \d+, column \d+", expected.get_data(as_text=True))
+    assert where is not None
+    assert response.get_data(as_text=True) == expected.get_data(as_text=True)

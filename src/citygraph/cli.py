@@ -27,6 +27,7 @@ from .errors import (
     ConfigError,
     MissingPathError,
     NotFound,
+    QuerySyntaxError,
 )
 
 if TYPE_CHECKING:
@@ -296,8 +297,12 @@ def cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not LANGUAGE_CODE.fullmatch(code):
             raise BadParameter("--language", f"{code!r} is not a language code (such as de, en, pt-br)")
     # The WDQS label service becomes plain SPARQL here, as on the endpoint: never a call out.
-    text = rewrite_labels(text, store.prefixes, languages or ["en"]).text
-    result = store.query(text, substitutions=substitutions)
+    labels = rewrite_labels(text, store.prefixes, languages or ["en"])
+    text = labels.text
+    try:
+        result = store.query(text, substitutions=substitutions)
+    except QuerySyntaxError as exc:  # at the lines and columns the user wrote
+        raise QuerySyntaxError(labels.restore_positions(exc.message)) from None
     fmt = args.format
     if isinstance(result, ox.QueryTriples):
         graph_fmt = GRAPH_FORMATS.get(fmt or "turtle")

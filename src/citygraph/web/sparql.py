@@ -35,6 +35,7 @@ from ..errors import (
     BadRequest,
     NotAcceptable,
     NotFound,
+    QuerySyntaxError,
     QueryTooLarge,
     UpdateForbidden,
 )
@@ -243,12 +244,15 @@ def endpoint() -> BaseResponse:
         if labels.auto_language:
             cached_answer.vary.add("Accept-Language")
         return cached_answer
-    result = app_ctx.run_query(
-        labels.text,
-        select_format=formats.select or SELECT_FORMATS["json"],
-        graph_format=formats.graph or GRAPH_FORMATS["turtle"],
-        default_graphs=protocol.default_graphs, named_graphs=protocol.named_graphs,
-        base_iri=base)
+    try:
+        result = app_ctx.run_query(
+            labels.text,
+            select_format=formats.select or SELECT_FORMATS["json"],
+            graph_format=formats.graph or GRAPH_FORMATS["turtle"],
+            default_graphs=protocol.default_graphs, named_graphs=protocol.named_graphs,
+            base_iri=base)
+    except QuerySyntaxError as exc:  # at the lines and columns the user wrote
+        raise QuerySyntaxError(labels.restore_positions(exc.message)) from None
     if result.kind == "graph" and formats.graph is None:
         raise _not_acceptable("CONSTRUCT or DESCRIBE", GRAPH_FORMATS)
     if result.kind != "graph" and formats.select is None:

@@ -21,7 +21,8 @@ As on WDQS:
 - the labels of a ``wd:`` entity are its own (a Wikidata-shaped view may state them) and those of
   the citygraph entity linked to it by ``cg:wikidataEntity``;
 - the bindings are made at the end of the query's WHERE group, wherever the block stands in it
-  (WDQS runs the service last).
+  (WDQS runs the service last); a VALUES clause after the WHERE group is, as on WDQS, the query's
+  initial rows (moved to the start of the group), unless the query groups or aggregates.
 
 A label service inside another SERVICE block is left for that endpoint (the allowlist still decides
 whether it may be called); inside a subquery, or in a shape not listed above, it is a 400.
@@ -76,6 +77,12 @@ MANUAL: dict[str, str] = {_RDFS + "label": "label", _SKOS + "altLabel": "alt",
 SUFFIXES = (("AltLabel", "alt"), ("Label", "label"), ("Description", "description"))
 
 _NOT_NEWLINE = re.compile(r"[^\n]")
+#: A position in a message of the engine: as :mod:`citygraph.executor` spells it, or as the engine does.
+_LINE_COLUMN = re.compile(r"line (\d+), column (\d+)|error at (\d+):(\d+)")
+#: A piece of a rewritten text: its start, its start in the original, its length, whether it is kept.
+_Piece = tuple[int, int, int, bool]
+#: The aggregate functions: a query that uses one groups its rows.
+_AGGREGATES = frozenset({"COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT"})
 #: A language code as the label service takes it (lower case).
 LANGUAGE_CODE = re.compile(r"[a-z]{1,8}(?:-[a-z0-9]{1,8})*")
 
@@ -91,6 +98,35 @@ class Rewrite:
     auto_language: bool = False
     #: The languages tried, in order.
     languages: tuple[str, ...] = ()
+    #: Where each piece of the text comes from: (start in ``text``, start in the original, length,
+    #: True when it is the original's text or a same-length blank of it); what the rewrite added
+    #: points to the place it was added at.
+    pieces: tuple[_Piece, ...] = ()
+    original: str = ""
+
+    def restore_positions(self, message: str) -> str:
+        """An engine message on the rewritten text, its ``line L, column C`` the user's own."""
+        if not self.rewritten:
+            return message
+
+        def back(match: re.Match[str]) -> str:
+            if match.group(1) is not None:
+                line, column = self.original_position(int(match.group(1)), int(match.group(2)))
+                return f"line {line}, column {column}"
+            line, column = self.original_position(int(match.group(3)), int(match.group(4)))
+            return f"error at {line}:{column}"
+
+        return _LINE_COLUMN.sub(back, message)
+
+    def original_position(self, line: int, column: int) -> tuple[int, int]:
+        """The line and column in the original query of a line and column in the rewritten one."""
+        lines = self.text.split("\n")
+        line = min(max(line, 1), len(lines))
+        offset = sum(len(x) + 1 for x in lines[:line - 1]) + max(column - 1, 0)
+        for start, origin, length, kept in self.pieces:
+            if start <= offset < start + length or (offset == start + length and kept):
+                return position(self.original, origin + (offset - start if kept else 0))
+        return position(self.original, len(self.original))
 
 
 @dataclass
@@ -126,6 +162,11 @@ class _Scan:
     scope: dict[str, None] = field(default_factory=dict)
     #: Index of the '*' of an outermost ``SELECT *``, else -1.
     star: int = -1
+    #: Token span (VALUES .. its closing '}') of a VALUES clause after the WHERE group, else -1.
+    trailing_values: int = -1
+    trailing_end: int = -1
+    #: True when the outermost query groups or aggregates (GROUP BY, HAVING, an aggregate).
+    aggregated: bool = False
 
 
 def parse_accept_language(header: str | None) -> list[str]:
@@ -217,18 +258,52 @@ def rewrite_labels(text: str, prefixes: Mapping[str, str],
     end = toks[block.tail].start + len(toks[block.tail].text)
     insert_at = toks[block.group_close].start
     # The block becomes blanks (its newlines kept) and the code goes on the line of the group's
-    # closing brace: the engine's errors name the lines and columns the user wrote, up to it.
-    blank = _NOT_NEWLINE.sub(" ", text[start:end])
-    pieces = [text[:start], blank, text[end:insert_at], " ", code, " ", text[insert_at:]]
+    # closing brace; the engine's errors are mapped back to the user's lines and columns.
+    edits: list[tuple[int, int, str]] = [(start, end, _NOT_NEWLINE.sub(" ", text[start:end]))]
+    if scan.trailing_values >= 0 and scan.trailing_end == len(scan.toks) - 1 and not scan.aggregated:
+        # WDQS (Blazegraph) takes a VALUES clause after the WHERE group as the query's initial
+        # rows: moved to the start of the group, the entities it binds get their labels, and the
+        # group's patterns, OPTIONALs and FILTERs see its variables, as there.
+        v_start = toks[scan.trailing_values].start
+        v_end = toks[scan.trailing_end].start + 1
+        group_open = toks[block.group].start + 1
+        edits += [(group_open, group_open, f" {text[v_start:v_end]} "),
+                  (insert_at, insert_at, f" {code} "),
+                  (v_start, v_end, _NOT_NEWLINE.sub(" ", text[v_start:v_end]))]
+    else:
+        edits.append((insert_at, insert_at, f" {code} "))
     if scan.star >= 0 and requests:
-        star = toks[scan.star]
         outputs = [out for _, _, out in requests]
         # The engine lists the variables of * sorted by name: so does the expansion, which leaves
         # out the rewrite's own variables.
         names = sorted({*("?" + v for v in scan.scope), *outputs})
-        head = text[:star.start] + " ".join(names or ["*"]) + text[star.start + 1:start]
-        pieces[0] = head
-    return Rewrite("".join(pieces), True, auto, tuple(languages))
+        star = toks[scan.star].start
+        edits.append((star, star + 1, " ".join(names or ["*"])))
+    rewritten, pieces = _apply(text, sorted(edits, key=lambda e: (e[0], e[1])))
+    return Rewrite(rewritten, True, auto, tuple(languages), pieces, text)
+
+
+def _apply(text: str, edits: Sequence[tuple[int, int, str]]) -> tuple[str, tuple[_Piece, ...]]:
+    """``text`` with non-overlapping edits (start, end, replacement) applied, and where each piece
+    of the result comes from (see :attr:`Rewrite.pieces`)."""
+    out: list[str] = []
+    pieces: list[_Piece] = []
+    at = 0  # in text
+    length = 0  # of the result so far
+
+    def piece(value: str, origin: int, kept: bool) -> None:
+        nonlocal length
+        if value:
+            out.append(value)
+            pieces.append((length, origin, len(value), kept))
+            length += len(value)
+
+    for begin, finish, replacement in edits:
+        piece(text[at:begin], at, True)
+        piece(replacement, begin, len(replacement) == finish - begin)
+        at = finish
+    piece(text[at:], at, True)
+    return "".join(out), tuple(pieces)
 
 
 def _service_iri(kind: str, value: str, prefixes: Mapping[str, str],
@@ -352,6 +427,8 @@ def _scan(text: str, namespaces: Mapping[str, str]) -> _Scan:
                 for b in scan.blocks:
                     if b.group == frame.index and b.group_close < 0:
                         b.group_close = i
+                if not frames and scan.trailing_values >= 0 and scan.trailing_end < 0:
+                    scan.trailing_end = i
             continue
         if in_label:
             continue
@@ -367,6 +444,10 @@ def _scan(text: str, namespaces: Mapping[str, str]) -> _Scan:
                 filter_depth = parens
             if upper == "VALUES":
                 values_header = True
+                if not frames and scan.blocks and scan.blocks[0].group_close >= 0:
+                    scan.trailing_values = i
+            if (projection and upper in _AGGREGATES) or (not frames and upper in ("GROUP", "HAVING")):
+                scan.aggregated = True
         if kind == "punct" and value == "(":
             parens += 1
         elif kind == "punct" and value == ")":
@@ -381,8 +462,10 @@ def _scan(text: str, namespaces: Mapping[str, str]) -> _Scan:
         scan.used.setdefault(name)
         prev = toks[i - 1] if i else None
         after_as = prev is not None and prev.kind == "keyword" and prev.text.upper() == "AS"
-        binding = after_as or bool(frames and filter_depth is None and not open_kinds["template"]
-                                   and (parens == 0 or values_header))
+        trailing = scan.trailing_values >= 0 and values_header and not frames
+        binding = trailing or after_as or bool(frames and filter_depth is None
+                                               and not open_kinds["template"]
+                                               and (parens == 0 or values_header))
         if not binding:
             continue
         scan.bound.setdefault(name)
