@@ -543,16 +543,17 @@ def test_openrefine_over_http(settings: Settings, built: BuildResult) -> None:
 @pytest.mark.parametrize("queries,words", [
     ('{"q0": {"query": "Dortmund", "limit": 1e400}}', "'limit' must be"),
     ('{"q0": {"query": "Dortmund", "limit": NaN}}', "not a JSON number"),
-    ('{"q0": {"query": "Dortmund", "limit": ' + "9" * 5000 + "}}", "not usable JSON"),
+    ('{"q0": {"query": "Dortmund", "limit": ' + "9" * 5000 + "}}", "a number with too many digits"),
     ('{"q0": {"query": "Dortmund", "properties": [{"pid": "country", "v": ' + "9" * 5000 + "}]}}",
-     "not usable JSON"),
+     "a number with too many digits"),
 ])
 def test_numbers_json_allows_but_python_cannot_take_are_400(client: FlaskClient, queries: str,
                                                              words: str) -> None:
     """Found in review: these were 500s (OverflowError, ValueError)."""
     for response in (client.post("/reconcile", data={"queries": queries}),
                      client.get("/reconcile", query_string={"queries": queries})):
-        assert words in error(client, response)
+        message = error(client, response)
+        assert words in message and "sys." not in message  # nothing of Python's own advice
 
 
 @pytest.mark.parametrize("cursor", ["\u00b2", "9" * 5000, "-1", "1.5"])
@@ -564,3 +565,32 @@ def test_a_bad_suggest_cursor_is_400(client: FlaskClient, cursor: str) -> None:
 def test_a_lone_surrogate_is_400_not_an_answer_that_cannot_be_encoded(client: FlaskClient) -> None:
     extend = '{"ids": ["\\ud800"], "properties": [{"id": "country"}]}'
     assert "lone surrogate" in error(client, client.post("/reconcile", data={"extend": extend}))
+
+
+def test_an_organisation_gets_the_country_and_coordinates_of_its_location(client: FlaskClient) -> None:
+    """Found in review: an organisation (schema:location a city) had no country to match or extend."""
+    found = candidates(client, {"query": "TU Dortmund", "type": "Organisation",
+                                "properties": [{"pid": "country", "v": "Germany"}]})[0]
+    assert found["id"] == "organisation/tu-dortmund" and found["match"] is True
+    assert {"id": "property:country", "value": True} in found["features"]
+    request = {"ids": ["organisation/tu-dortmund", "organisation/knust"],
+               "properties": [{"id": "country"}, {"id": "coordinates"}]}
+    body = client.post("/reconcile", data={"extend": json.dumps(request)}).get_json()
+    assert body["rows"]["organisation/tu-dortmund"]["country"] == [
+        {"id": "country/germany", "name": "Germany"}]
+    assert body["rows"]["organisation/tu-dortmund"]["coordinates"] == [
+        {"str": "51.5299670604,7.45002559269"}]  # Dortmund's: its location's
+    assert body["rows"]["organisation/knust"]["country"] == [{"id": "country/ghana", "name": "Ghana"}]
+
+
+def test_alternate_names_are_matched(client: FlaskClient) -> None:
+    """schema:alternateName is a name too (found in review: "#DiWoDo" did not match)."""
+    found = candidates(client, {"query": "#DiWoDo"})[0]
+    assert found["id"] == "event/digital-week-dortmund" and found["match"] is True
+
+
+@pytest.mark.parametrize("raw", ["9" * 5000, "1e3", "-2", "x"])
+def test_a_bad_suggest_limit_is_a_short_400(client: FlaskClient, raw: str) -> None:
+    response = client.get("/reconcile/suggest/entity", query_string={"prefix": "Do", "limit": raw})
+    message = error(client, response)
+    assert "'limit' must be a positive whole number" in message and len(message) < 200

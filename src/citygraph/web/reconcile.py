@@ -27,7 +27,7 @@ import math
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +66,8 @@ SKOS_ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
 SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
 SCHEMA_NAME = "https://schema.org/name"
 SCHEMA_DESCRIPTION = "https://schema.org/description"
+SCHEMA_ALTERNATE = "https://schema.org/alternateName"
+SCHEMA_LOCATION = "https://schema.org/location"
 WGS_LAT = "http://www.w3.org/2003/01/geo/wgs84_pos#lat"
 WGS_LONG = "http://www.w3.org/2003/01/geo/wgs84_pos#long"
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
@@ -77,15 +79,17 @@ PARTNER = CG_NS + "partner"
 PARTNER_OF = CG_NS + "partnerOf"
 WIKIDATA = CG_NS + "wikidataEntity"
 #: Every property whose values are names of the entity.
-NAME_PROPERTIES = (RDFS_LABEL, SKOS_PREF, SKOS_ALT, NATIVE_NAME, SCHEMA_NAME)
+NAME_PROPERTIES = (RDFS_LABEL, SKOS_PREF, SKOS_ALT, NATIVE_NAME, SCHEMA_NAME, SCHEMA_ALTERNATE)
 #: The manifest's default types (the ontology's local names).
 DEFAULT_TYPES = ("City", "Country", "Organisation", "Partnership")
 
 #: Properties offered for data extension beyond the ontology's own: id → (name, description).
 DERIVED_PROPERTIES: dict[str, tuple[str, str]] = {
     "wikidata": ("Wikidata QID", "The verified Wikidata item of the entity (e.g. Q1295)."),
-    "country": ("country", "The country the place or organisation belongs to."),
-    "coordinates": ("coordinates", "Latitude and longitude, as 'lat,long' (WGS 84)."),
+    "country": ("country", "The country the place belongs to; of an organisation, event or other "
+                           "located entity without a country of its own, its location's."),
+    "coordinates": ("coordinates", "Latitude and longitude, as 'lat,long' (WGS 84); of an entity "
+                                   "without its own, its location's."),
     "partners": ("partners", "The partners: of a place or organisation, every party it has a "
                              "partnership with; of a partnership, its two parties."),
 }
@@ -303,7 +307,7 @@ def description(idx: Index, entity: Entity) -> str:
     if own:
         return pick(own, "")
     parts = [t["name"] for t in entity_types(idx, entity)]
-    for country in entity.facts.get(COUNTRY, []):
+    for country in property_values(idx, entity, "country"):
         target = idx.entities.get(country.value)
         if target is not None:
             parts.append(entity_name(target))
@@ -359,18 +363,39 @@ def resolve_property(idx: Index, name: str) -> str:
                        "or a property of the citygraph ontology (/reconcile/suggest/property)")
 
 
+def _countries(entity: Entity) -> list[Term]:
+    return list(entity.facts.get(COUNTRY, []))
+
+
+def _coordinates(entity: Entity) -> list[Term]:
+    lats, longs = entity.facts.get(WGS_LAT, []), entity.facts.get(WGS_LONG, [])
+    if len(lats) != len(longs):  # no pairing to trust
+        return []
+    return [Term("literal", f"{lat.value},{long.value}") for lat, long in zip(lats, longs, strict=True)]
+
+
+def _own_or_location(idx: Index, entity: Entity, get: Callable[[Entity], list[Term]]) -> list[Term]:
+    """The entity's own values, or where it has none those of its locations (``schema:location``:
+    an organisation's seat, an event's place)."""
+    own = get(entity)
+    if own:
+        return own
+    found: list[Term] = []
+    for place in entity.facts.get(SCHEMA_LOCATION, []):
+        target = idx.entities.get(place.value)
+        if target is not None:
+            found.extend(t for t in get(target) if t not in found)
+    return found
+
+
 def property_values(idx: Index, entity: Entity, prop: str) -> list[Term]:
     """The values of a (derived or ontology) property of the entity."""
     if prop == "wikidata":
         return [Term("literal", q) for q in qids(entity)]
     if prop == "country":
-        return list(entity.facts.get(COUNTRY, []))
+        return _own_or_location(idx, entity, _countries)
     if prop == "coordinates":
-        lats, longs = entity.facts.get(WGS_LAT, []), entity.facts.get(WGS_LONG, [])
-        if len(lats) != len(longs):  # no pairing to trust
-            return []
-        return [Term("literal", f"{lat.value},{long.value}")
-                for lat, long in zip(lats, longs, strict=True)]
+        return _own_or_location(idx, entity, _coordinates)
     if prop == "partners":
         found: list[Term] = []
         for o in [*entity.facts.get(PARTNER, []), *entity.facts.get(PARTNER_OF, [])]:
@@ -421,6 +446,8 @@ def _parse_json(raw: str, what: str) -> Any:
         raise BadRequest(f"{what} is not JSON: {exc.msg} at line {exc.lineno} column "
                            f"{exc.colno}") from None
     except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
+        if "digits" in str(exc):
+            raise BadRequest(f"{what} holds a number with too many digits") from None
         raise BadRequest(f"{what} is not usable JSON: {exc}") from None
     try:  # a lone surrogate (\ud800) decodes, but no answer could carry it back
         json.dumps(value, ensure_ascii=False).encode("utf-8")
@@ -775,10 +802,9 @@ def _limit(default: int) -> int:
     raw = parameter("limit")
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"'limit' must be a positive whole number, not {raw!r}") from None
+    if not re.fullmatch(r"[0-9]{1,9}", raw.strip()):
+        raise BadRequest(f"'limit' must be a positive whole number, not {raw[:40]!r}")
+    value = int(raw)
     if value < 1:
         raise BadRequest(f"'limit' must be a positive whole number, not {raw!r}")
     return min(value, MAX_LIMIT)
