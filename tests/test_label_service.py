@@ -46,8 +46,9 @@ def value(row: dict[str, Any], name: str) -> tuple[str, str | None] | None:
 
 def test_the_docstring_examples_run() -> None:
     from citygraph import sparqltext
+    from citygraph.wikidata import hints
 
-    for module in (labels, sparqltext):
+    for module in (labels, sparqltext, hints):
         failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert failures == 0 and tried > 0
 
@@ -235,6 +236,12 @@ def test_a_nested_label_service_is_still_refused_when_its_remote_is_not_allowed(
      '"en". ?c wdt:P31 ?t } }', "wdt:P31 is not answered by the label service"),
     ('SELECT ?c ?cLabel { ?c ?p ?o SERVICE wikibase:label { bd:serviceParam wikibase:language '
      '"en". ?c rdfs:label "x" } }', "binds a variable"),
+    ('SELECT ?x { ?x wdt:P190 wd:Q1295 SERVICE wikibase:label { bd:serviceParam wikibase:language '
+     '"en". ?x rdfs:label ?x } }', "x is bound twice"),
+    ('SELECT ?x ?n { ?x wdt:P190 wd:Q1295 SERVICE wikibase:label { bd:serviceParam wikibase:language '
+     '"en". ?x rdfs:label ?n . ?x rdfs:label ?n } }', "n is bound twice"),
+    ('SELECT ?x ?n { ?x wdt:P190 ?n SERVICE wikibase:label { bd:serviceParam wikibase:language '
+     '"en". ?x rdfs:label ?n } }', "n is bound twice"),
     ('SELECT ?c ?cLabel { ?c ?p ?o SERVICE wikibase:label { bd:serviceParam wikibase:language '
      '"en_GB!". } }', "is not a language code"),
     ('SELECT ?c ?cLabel { ?c ?p ?o SERVICE wikibase:label { bd:serviceParam wikibase:lang "en". } }',
@@ -428,3 +435,39 @@ def test_engine_errors_name_the_users_line_and_column(client: FlaskClient, query
     where = re.search(r"line \d+, column \d+", expected.get_data(as_text=True))
     assert where is not None
     assert response.get_data(as_text=True) == expected.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("hint", ['hint:Query hint:optimizer "None" .',
+                                  "hint:Prior hint:runLast true .",
+                                  "hint:Prior hint:runFirst true ; hint:runLast false .",
+                                  "<http://www.bigdata.com/queryHints#Query> hint:optimizer 'None' ."])
+def test_blazegraph_query_hints_are_dropped_not_matched(client: FlaskClient, hint: str) -> None:
+    """Found in review: a WDQS hint line was a pattern matching nothing, so 0 rows and a 200."""
+    plain = "SELECT ?twin WHERE { wd:Q1295 wdt:P190 ?twin . } ORDER BY ?twin"
+    hinted = f"SELECT ?twin WHERE {{ {hint}\n wd:Q1295 wdt:P190 ?twin . {hint} }} ORDER BY ?twin"
+    assert select(client, hinted)[1] == select(client, plain)[1] and len(select(client, plain)[1]) == 11
+    labelled = hinted.replace("?twin WHERE", "?twin ?twinLabel WHERE").replace(
+        "} ORDER", 'SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } } ORDER')
+    assert len(select(client, labelled)[1]) == 11
+
+
+def test_a_hint_like_pattern_that_is_no_hint_is_kept(client: FlaskClient) -> None:
+    """Only a triple whose subject and predicate are hints is a hint: data about hint IRIs stays."""
+    query = "SELECT * WHERE { ?s hint:optimizer ?o }"
+    assert rewrite_labels(query, PREFIXES).text == query
+
+
+def test_full_text_search_is_a_clear_400(client: FlaskClient) -> None:
+    query = 'SELECT ?l WHERE { ?l bds:search "Dortmund" . }'
+    response = client.get("/sparql", query_string={"query": query}, headers=JSON)
+    assert response.status_code == 400
+    assert "bds:search is Blazegraph's full-text search" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("service", ["wikibase:around", "wikibase:box", "wikibase:mwapi"])
+def test_wdqs_builtin_services_are_named_for_what_they_are(client: FlaskClient, service: str) -> None:
+    query = f"SELECT * WHERE {{ SERVICE {service} {{ ?place wdt:P625 ?location . }} }}"
+    response = client.get("/sparql", query_string={"query": query}, headers=JSON)
+    assert response.status_code == 403
+    assert f"SERVICE {service} is a service built into the Wikidata Query Service" in \
+        response.get_data(as_text=True)

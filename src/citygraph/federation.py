@@ -36,6 +36,15 @@ LABEL_SERVICE = "http://wikiba.se/ontology#label"
 __all__ = ["VARIABLE_TARGET", "check_services", "parse_allowlist", "service_targets"]
 
 
+#: The services WDQS answers itself (besides wikibase:label): named in a refusal for what they are.
+WDQS_BUILTINS = {
+    "http://wikiba.se/ontology#around": "wikibase:around",
+    "http://wikiba.se/ontology#box": "wikibase:box",
+    "http://wikiba.se/ontology#mwapi": "wikibase:mwapi",
+    "http://www.bigdata.com/rdf/gas#service": "gas:service",
+}
+
+
 def check_services(text: str, prefixes: Mapping[str, str], allowed: Collection[str]) -> None:
     """Raise ServiceForbidden unless every SERVICE target of the query is on the allowlist.
 
@@ -55,6 +64,10 @@ def check_services(text: str, prefixes: Mapping[str, str], allowed: Collection[s
         if target == VARIABLE_TARGET:
             raise ServiceForbidden("SERVICE with a variable is not allowed: name the endpoint, "
                                    "which must be on the allowlist")
+        if target in WDQS_BUILTINS and target not in allowed:
+            raise ServiceForbidden(f"SERVICE {WDQS_BUILTINS[target]} is a service built into the "
+                                   "Wikidata Query Service, not an endpoint to call out to; "
+                                   "citygraph does not implement it (wikibase:label is answered)")
         if target not in allowed:
             listed = ", ".join(f"<{a}>" for a in sorted(allowed)) or "none are allowed"
             raise ServiceForbidden(f"SERVICE <{target}> is not allowed: this endpoint calls out "

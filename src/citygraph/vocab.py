@@ -97,6 +97,7 @@ PREFIXES: dict[str, str] = {
     "bds": "http://www.bigdata.com/rdf/search#",
     "hint": "http://www.bigdata.com/queryHints#",
     "gas": "http://www.bigdata.com/rdf/gas#",
+    "geof": "http://www.opengis.net/def/function/geosparql/",
     "mediawiki": "https://www.mediawiki.org/ontology#",
     "mwapi": "https://www.mediawiki.org/ontology#API/",
     "cc": "http://creativecommons.org/ns#",

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 from ..errors import QuerySyntaxError
 from ..sparqltext import Token, analyse, position, tokens, unescape_iri, unknown_prefix
+from .hints import strip_hints
 
 #: The IRI of the label service (``wikibase:label``).
 LABEL_SERVICE = "http://wikiba.se/ontology#label"
@@ -212,12 +213,14 @@ def has_label_service(text: str, prefixes: Mapping[str, str]) -> bool:
 
 def rewrite_labels(text: str, prefixes: Mapping[str, str],
                    auto_languages: Sequence[str] = ("en",)) -> Rewrite:
-    """The query with its label service rewritten into plain SPARQL (unchanged when it has none).
+    """The query with its label service rewritten into plain SPARQL (unchanged when it has none),
+    and Blazegraph's query hints blanked out (:mod:`citygraph.wikidata.hints`).
 
     ``auto_languages``: what ``[AUTO_LANGUAGE]`` stands for (the request's languages; English when
     the request names none). Raises QuerySyntaxError (400) for a label service this rewrite cannot
     answer: inside a subquery, more than one, no language, or a triple it does not know.
     """
+    text = strip_hints(text, prefixes)  # Blazegraph's hints: blanks of the same length
     if not has_label_service(text, prefixes):
         return Rewrite(text)
     undeclared = unknown_prefix(text, prefixes)  # named where the user wrote it
@@ -238,6 +241,13 @@ def rewrite_labels(text: str, prefixes: Mapping[str, str],
     requests: list[tuple[str, str, str]] = []  # (subject term, kind, output variable)
     if manual:
         requests = manual
+        outputs: set[str] = set()
+        for term, _, output in manual:
+            if output[1:] in scan.bound or output == term or output in outputs:
+                raise _error(text, scan.toks[block.service], f"{output} is bound twice: the label "
+                             "service binds new variables, each once (not one the query binds, nor "
+                             "the entity's own)")
+            outputs.add(output)
     else:
         for name in scan.used:
             if name in scan.bound:
