@@ -241,13 +241,13 @@ def rewrite_labels(text: str, prefixes: Mapping[str, str],
     requests: list[tuple[str, str, str]] = []  # (subject term, kind, output variable)
     if manual:
         requests = manual
-        outputs: set[str] = set()
+        seen: set[str] = set()
         for term, _, output in manual:
-            if output[1:] in scan.bound or output == term or output in outputs:
+            if output[1:] in scan.bound or output == term or output in seen:
                 raise _error(text, scan.toks[block.service], f"{output} is bound twice: the label "
                              "service binds new variables, each once (not one the query binds, nor "
                              "the entity's own)")
-            outputs.add(output)
+            seen.add(output)
     else:
         for name in scan.used:
             if name in scan.bound:
