@@ -25,6 +25,7 @@ from .errors import (
 )
 from .federation import check_services, service_targets
 from .formats import Answer, Format, serialize_boolean, serialize_solutions, serialize_triples
+from .functions import CUSTOM_FUNCTIONS
 from .publish import DATASET_FILE, MERGED_FILE, Manifest
 from .sparqltext import analyse, check_text, unknown_prefix
 from .vocab import PREFIXES
@@ -129,7 +130,7 @@ class EmbeddedStore:
         if undeclared is not None:
             raise QuerySyntaxError(undeclared)
         check_services(text, self.prefixes, self.services)
-        kwargs: dict[str, object] = {"prefixes": self.prefixes}
+        kwargs: dict[str, object] = {"prefixes": self.prefixes, "custom_functions": CUSTOM_FUNCTIONS}
         if base_iri is not None:
             kwargs["base_iri"] = base_iri
         if default_graphs or named_graphs:  # the protocol's dataset is exactly the one named
