@@ -81,7 +81,7 @@ GRAPH_CONTENT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 #: Whether ?r is a retired IRI (owl:deprecated true), and its successors (dcterms:isReplacedBy).
 RETIRED = """
-SELECT ?new WHERE {
+SELECT ?r ?new WHERE {
   ?r owl:deprecated true .
   OPTIONAL { ?r dcterms:isReplacedBy ?new FILTER(isIRI(?new)) }
 }
@@ -90,7 +90,7 @@ ORDER BY ?new
 
 #: The editorial notes on ?r (why an IRI was retired), English first.
 NOTES = """
-SELECT ?note WHERE { ?r skos:editorialNote ?note } ORDER BY (!langMatches(lang(?note), "en")) ?note
+SELECT ?r ?note WHERE { ?r skos:editorialNote ?note } ORDER BY (!langMatches(lang(?note), "en")) ?note
 """
 
 GRAPH_SUBJECTS = """
