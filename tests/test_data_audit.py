@@ -16,8 +16,8 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 from flask.testing import FlaskClient
-from rdflib import Namespace, URIRef
-from rdflib.namespace import PROV
+from rdflib import Graph, Namespace, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, VOID
 
 from citygraph.load import graph_iri, load
 from citygraph.pipeline import BuildResult
@@ -232,3 +232,17 @@ def test_only_the_citys_own_pages_are_preferred(store: EmbeddedStore) -> None:
     preferred = {r["source"] for r in got if r["rank"] == WB + "PreferredRank"}
     assert preferred == {SOURCE + "dortmund-de-twin-cities", SOURCE + "dortmund-de-climate-partnership-kumasi"}
     assert all(r["rank"] == WB + "NormalRank" for r in got if r["source"] not in preferred)
+
+
+def test_void_describes_every_data_graph_with_its_source(built: BuildResult, store: EmbeddedStore) -> None:
+    void = Graph().parse(built.dist / "void.ttl", format="turtle")
+    dataset = URIRef(BASE + "dataset/citygraph")
+    subsets = {s for s in void.objects(dataset, VOID.subset) if str(s).startswith(DATA_GRAPHS)}
+    expected = {r["g"]: r["s"] for r in rows(store, f"""
+      SELECT ?g ?s WHERE {{ GRAPH ?g {{ ?g prov:wasDerivedFrom ?s }} FILTER(STRSTARTS(STR(?g), "{DATA_GRAPHS}")) }}""")}
+    assert {str(s) for s in subsets} == set(expected)
+    for subset in subsets:
+        assert (subset, RDF.type, VOID.Dataset) in void
+        assert {str(o) for o in void.objects(subset, PROV.wasDerivedFrom)} == {expected[str(subset)]}
+        assert {str(o) for o in void.objects(subset, DCTERMS.source)} == {expected[str(subset)]}
+        assert int(void.value(subset, VOID.triples)) == built.manifest.graphs[str(subset)]
