@@ -301,7 +301,7 @@ def test_no_month_of_an_undated_year_is_recorded(store: EmbeddedStore) -> None:
         FILTER(isLiteral(?o) && DATATYPE(?o) IN (xsd:gYearMonth, xsd:date, xsd:gYear)
                && STRSTARTS(STR(?o), "2023-1"))
       }}""")
-    assert not rows, f"no source dates anything in October-December 2023 (only the inferred article date): {rows}"
+    assert not rows, f"no source dates anything in Oct.-Dec. 2023 (the article's date is inferred): {rows}"
 
 
 def test_the_retired_resolution_iri_is_replaced_by_the_agenda_item(store: EmbeddedStore) -> None:
@@ -797,7 +797,7 @@ def test_klaus_wegener_is_quoted_for_the_netanya_verein_without_a_stated_role(st
       FILTER(CONTAINS(?t, "Das unfassbar grausame Massaker an der israelischen Bevölkerung durch die Hamas"))
       {derived("?q", ARTICLE, "s")}
     """
-    check(store, where, "Klaus Wegener quoted verbatim as speaking for the Netanya-Verein (\"so Klaus Wegener\")")
+    check(store, where, "Klaus Wegener quoted verbatim for the Netanya-Verein (\"so Klaus Wegener\")")
     assert not ask(store, f"""{netanya_verein()}
       ?person rdfs:label "Klaus Wegener"@de . ?ra org:member ?person ; org:organization ?verein ."""), (
         "the article names no office of Klaus Wegener in the Netanya-Verein: no role assignment"

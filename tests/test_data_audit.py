@@ -230,7 +230,8 @@ def test_only_the_citys_own_pages_are_preferred(store: EmbeddedStore) -> None:
     got = rows(store, """SELECT ?claim ?rank ?source WHERE {
       ?claim a cg:Claim ; wikibase:rank ?rank ; prov:wasDerivedFrom ?source }""")
     preferred = {r["source"] for r in got if r["rank"] == WB + "PreferredRank"}
-    assert preferred == {SOURCE + "dortmund-de-twin-cities", SOURCE + "dortmund-de-climate-partnership-kumasi"}
+    assert preferred == {SOURCE + "dortmund-de-twin-cities",
+                         SOURCE + "dortmund-de-climate-partnership-kumasi"}
     assert all(r["rank"] == WB + "NormalRank" for r in got if r["source"] not in preferred)
 
 
@@ -239,7 +240,8 @@ def test_void_describes_every_data_graph_with_its_source(built: BuildResult, sto
     dataset = URIRef(BASE + "dataset/citygraph")
     subsets = {s for s in void.objects(dataset, VOID.subset) if str(s).startswith(DATA_GRAPHS)}
     expected = {r["g"]: r["s"] for r in rows(store, f"""
-      SELECT ?g ?s WHERE {{ GRAPH ?g {{ ?g prov:wasDerivedFrom ?s }} FILTER(STRSTARTS(STR(?g), "{DATA_GRAPHS}")) }}""")}
+      SELECT ?g ?s WHERE {{ GRAPH ?g {{ ?g prov:wasDerivedFrom ?s }}
+                            FILTER(STRSTARTS(STR(?g), "{DATA_GRAPHS}")) }}""")}
     assert {str(s) for s in subsets} == set(expected)
     for subset in subsets:
         assert (subset, RDF.type, VOID.Dataset) in void
