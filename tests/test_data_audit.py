@@ -248,3 +248,12 @@ def test_void_describes_every_data_graph_with_its_source(built: BuildResult, sto
         assert {str(o) for o in void.objects(subset, PROV.wasDerivedFrom)} == {expected[str(subset)]}
         assert {str(o) for o in void.objects(subset, DCTERMS.source)} == {expected[str(subset)]}
         assert int(void.value(subset, VOID.triples)) == built.manifest.graphs[str(subset)]
+
+
+def test_a_graph_page_names_its_source(client: FlaskClient) -> None:
+    page = client.get("/graph/data/dortmund-de-twin-cities", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'href="/id/source/dortmund-de-twin-cities"' in html and "dortmund.de: twin cities page" in html
+    turtle = client.get("/graph/data/dortmund-de-twin-cities.ttl").get_data(as_text=True)
+    assert "dortmund-de-twin-cities" in turtle and "wasDerivedFrom" in turtle

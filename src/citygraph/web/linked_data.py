@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, redirect, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
@@ -78,6 +78,16 @@ GROUP BY ?r ?dir ?p ?o ?g
 """
 
 GRAPH_CONTENT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+
+#: The source document a named graph ?g is derived from (``<> prov:wasDerivedFrom`` in its file).
+GRAPH_SOURCE = """
+SELECT ?g ?source (SAMPLE(?en) AS ?sourceEn) (SAMPLE(?de) AS ?sourceDe) WHERE {
+  GRAPH ?g { ?g prov:wasDerivedFrom ?source }
+  OPTIONAL { ?source rdfs:label ?en FILTER(langMatches(lang(?en), "en")) }
+  OPTIONAL { ?source rdfs:label ?de FILTER(langMatches(lang(?de), "de")) }
+}
+GROUP BY ?g ?source ORDER BY ?source
+"""
 
 #: Whether ?r is a retired IRI (owl:deprecated true), and its successors (dcterms:isReplacedBy).
 RETIRED = """
@@ -484,7 +494,9 @@ def retired_answer(path: str, twin: Format | None) -> Response | None:
     targets = [(local_href(n) or n) + (suffix if local_href(n) else "") for n in new]
     links = ", ".join(f'<{t}>; rel="successor-version"' for t in targets)
     if len(targets) == 1:
-        response = redirect(targets[0], code=301)
+        response = Response(f"Moved permanently to {targets[0]}\n", status=301,
+                            content_type="text/plain; charset=utf-8")
+        response.headers["Location"] = targets[0]
         response.headers["Link"] = links
         response.cache_control.public = True
         response.cache_control.max_age = ctx().settings.cache_seconds
@@ -539,8 +551,10 @@ def named_graph(path: str) -> Response:
         rows, truncated = select(GRAPH_SUBJECTS, default_graphs=[iri])
         subjects = [(term(r["s"], r.get("sEn"), r.get("sDe")), int(r["n"]["value"]))
                     for r in rows]
+        found, _ = select(GRAPH_SOURCE, {"g": dataset_iri(iri)})
+        sources = [term(r["source"], r.get("sourceEn"), r.get("sourceDe")) for r in found]
         html = render_template("resource_graph.html", iri=iri, title=graph_title(iri),
-                               subjects=subjects, triples=ctx().manifest.graphs[iri],
+                               subjects=subjects, sources=sources, triples=ctx().manifest.graphs[iri],
                                truncated=truncated, twins=twin_links(full))
         return document_response(html, HTML, full, twin)
     body, count, truncated = graph_document(GRAPH_CONTENT, fmt, default_graphs=[iri])
