@@ -19,6 +19,10 @@ distribution, the data service and VoID), so portals find it in the controlled v
 licensed source the data derives from is stated (catalog: ``prov:wasDerivedFrom``, VoID:
 ``dcterms:source``) with its own licence and attribution as ``data/sources.ttl`` gives them; the
 distributions' attribution text carries the credits those sources ask for.
+
+Provenance per file: VoID lists every data file's named graph as a ``void:subset`` of the dataset
+with the one source document it is derived from (``prov:wasDerivedFrom`` and ``dcterms:source``,
+read from the graph's own ``<graph> prov:wasDerivedFrom <source>``) and its triple count.
 """
 
 from __future__ import annotations
