@@ -19,6 +19,10 @@ distribution, the data service and VoID), so portals find it in the controlled v
 licensed source the data derives from is stated (catalog: ``prov:wasDerivedFrom``, VoID:
 ``dcterms:source``) with its own licence and attribution as ``data/sources.ttl`` gives them; the
 distributions' attribution text carries the credits those sources ask for.
+
+Provenance per file: VoID lists every data file's named graph as a ``void:subset`` of the dataset
+with the one source document it is derived from (``prov:wasDerivedFrom`` and ``dcterms:source``,
+read from the graph's own ``<graph> prov:wasDerivedFrom <source>``) and its triple count.
 """
 
 from __future__ import annotations
@@ -573,6 +577,28 @@ def void_counts(store: ox.Store, base_iri: str) -> VoidCounts:
     )
 
 
+@dataclass(frozen=True)
+class SourceGraph:
+    """A named graph of the data and the one source document it is derived from."""
+
+    iri: str
+    source: str
+    title: str | None
+
+
+def source_graphs(store: ox.Store) -> list[SourceGraph]:
+    """Every named graph that names its source (``<graph> prov:wasDerivedFrom <source>`` in
+    the graph itself: one per data file), with the source's title."""
+    out = []
+    for row in _rows(store, """
+        SELECT ?g ?source (MIN(STR(?t)) AS ?title) WHERE {
+          GRAPH ?g { ?g prov:wasDerivedFrom ?source }
+          OPTIONAL { ?source dcterms:title ?t }
+        } GROUP BY ?g ?source ORDER BY STR(?g) STR(?source)"""):
+        out.append(SourceGraph(str(row["g"].value), str(row["source"].value), _value(row["title"])))
+    return out
+
+
 def _string(text: str) -> str:
     """A SPARQL string literal for a trusted constant (the configured base IRI)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -659,6 +685,19 @@ def void_graph(manifest: Manifest, settings: Settings, source: Source | None = N
         g.add((ds, VOID.propertyPartition, node))
         g.add((node, VOID.property, URIRef(prop)))
         g.add((node, VOID.triples, _n(triples)))
+
+    for part in source_graphs(store):
+        # one subset per data file: the named graph, its size and the one document it comes from
+        node = URIRef(part.iri)
+        g.add((ds, VOID.subset, node))
+        g.add((node, RDF.type, VOID.Dataset))
+        g.add((node, PROV.wasDerivedFrom, URIRef(part.source)))
+        g.add((node, DCTERMS.source, URIRef(part.source)))
+        if part.iri in manifest.graphs:
+            g.add((node, VOID.triples, _n(manifest.graphs[part.iri])))
+        g.add((node, DCTERMS.title, Literal(
+            f"Named graph {part.iri.rsplit('/graph/', 1)[-1]}" + (f": {part.title}" if part.title else ""),
+            lang="en")))
 
     wd = iris.wikidata
     g.add((wd, RDF.type, VOID.Dataset))

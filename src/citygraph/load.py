@@ -1,5 +1,10 @@
 """Load stage: parse every source file into its own named graph.
 
+A file names its own graph with the relative IRI ``<>`` (Turtle's "this document"): it resolves to
+the graph IRI of the file (``{base}graph/data/article`` for ``data/article.ttl``), so a data file
+states its source as ``<> prov:wasDerivedFrom source:… .`` and the statement lands on the very
+named graph the file is loaded into, whatever the base IRI or the file's location on disk.
+
 A syntax error stops the load with a :class:`~citygraph.errors.DataSyntaxError` naming the file,
 line and what the parser expected (Oxigraph's parser gives the most precise messages, so it checks
 each file first; rdflib then builds the graph).
@@ -76,10 +81,12 @@ def find_files(paths: Iterable[Path], root: Path, base_iri: str = DEFAULT_BASE) 
 _RDFLIB_LINE = re.compile(r"at line (\d+)")
 
 
-def parse_file(path: Path, base_iri: str = DEFAULT_BASE, *, stable: bool = True) -> Graph:
+def parse_file(path: Path, base_iri: str = DEFAULT_BASE, *, stable: bool = True,
+               graph_name: URIRef | None = None) -> Graph:
     """Parse one RDF file into a new rdflib graph, or raise DataSyntaxError.
 
-    With ``stable``, blank nodes get canonical labels (needed for byte-identical dumps).
+    With ``stable``, blank nodes get canonical labels (needed for byte-identical dumps). With
+    ``graph_name``, the file's own IRI (``<>`` in it) becomes that named graph's IRI.
     """
     if not path.is_file():
         raise MissingPathError(path, "file")
@@ -105,7 +112,19 @@ def parse_file(path: Path, base_iri: str = DEFAULT_BASE, *, stable: bool = True)
                               str(exc).splitlines()[-1] if str(exc) else type(exc).__name__) from None
     if base_iri != DEFAULT_BASE:
         graph = rebase(graph, instance_namespace(DEFAULT_BASE), instance_namespace(base_iri))
+        graph = rebase(graph, DEFAULT_BASE + "graph/", base_iri + "graph/")
+    if graph_name is not None:
+        graph = rename(graph, URIRef(base), graph_name)
     return stable_bnodes(graph, path.name) if stable else graph
+
+
+def rename(graph: Graph, old: URIRef, new: URIRef) -> Graph:
+    """``graph`` with every occurrence of the IRI ``old`` replaced by ``new`` (in place)."""
+    for s, p, o in list(graph):
+        if old in (s, p, o):
+            graph.remove((s, p, o))
+            graph.add((new if s == old else s, new if p == old else p, new if o == old else o))
+    return graph
 
 
 def stable_bnodes(graph: Graph, salt: str) -> Graph:
@@ -156,7 +175,7 @@ def load(
     dataset = Dataset()
     bind_prefixes(dataset)
     for source in find_files(paths, root, base_iri):
-        graph = parse_file(source.path, base_iri)
+        graph = parse_file(source.path, base_iri, graph_name=source.graph)
         named = dataset.graph(source.graph)
         for triple in graph:
             named.add(triple)
@@ -173,5 +192,5 @@ def load_graph(paths: Sequence[Path], root: Path, base_iri: str = DEFAULT_BASE, 
     merged = Graph()
     bind_prefixes(merged)
     for source in find_files(paths, root, base_iri):
-        merged += parse_file(source.path, base_iri, stable=stable)
+        merged += parse_file(source.path, base_iri, stable=stable, graph_name=source.graph)
     return merged

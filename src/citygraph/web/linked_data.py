@@ -5,6 +5,10 @@ after the base (``/id/…``, ``/graph/…``, ``/ontology``) names the IRI ``base
 an HTML page (labels, types, every property with links, inbound links, the Wikidata entity and the
 named graph — the source file — of each statement); other clients get Turtle, JSON-LD, N-Triples or
 RDF/XML by ``Accept``, or by a URL twin (``.ttl``, ``.jsonld``, ``.nt``, ``.rdf``, ``.html``).
+A retired IRI (``owl:deprecated true`` in the data, see ``data/retired.ttl``) never silently 404s:
+with one ``dcterms:isReplacedBy`` it answers 301 Moved Permanently to its successor (the same URL
+twin), with several or none 410 Gone, linking every successor (``Link: rel="successor-version"``)
+and describing the retirement in the negotiated format.
 The RDF description of a resource is its outgoing and inbound triples (plus the triples of the
 blank nodes it points to) from the union graph; the IRI is bound as a typed term, never spliced.
 """
@@ -74,6 +78,30 @@ GROUP BY ?r ?dir ?p ?o ?g
 """
 
 GRAPH_CONTENT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+
+#: The source document a named graph ?g is derived from (``<> prov:wasDerivedFrom`` in its file).
+GRAPH_SOURCE = """
+SELECT ?g ?source (SAMPLE(?en) AS ?sourceEn) (SAMPLE(?de) AS ?sourceDe) WHERE {
+  GRAPH ?g { ?g prov:wasDerivedFrom ?source }
+  OPTIONAL { ?source rdfs:label ?en FILTER(langMatches(lang(?en), "en")) }
+  OPTIONAL { ?source rdfs:label ?de FILTER(langMatches(lang(?de), "de")) }
+}
+GROUP BY ?g ?source ORDER BY ?source
+"""
+
+#: Whether ?r is a retired IRI (owl:deprecated true), and its successors (dcterms:isReplacedBy).
+RETIRED = """
+SELECT ?r ?new WHERE {
+  ?r owl:deprecated true .
+  OPTIONAL { ?r dcterms:isReplacedBy ?new FILTER(isIRI(?new)) }
+}
+ORDER BY ?new
+"""
+
+#: The editorial notes on ?r (why an IRI was retired), English first.
+NOTES = """
+SELECT ?r ?note WHERE { ?r skos:editorialNote ?note } ORDER BY (!langMatches(lang(?note), "en")) ?note
+"""
 
 GRAPH_SUBJECTS = """
 SELECT ?s (COUNT(*) AS ?n) (SAMPLE(?en) AS ?sEn) (SAMPLE(?de) AS ?sDe) WHERE {
@@ -427,6 +455,9 @@ def describe(path: str) -> Response:
     stem, twin = split_twin(path)
     if twin is not None and exists(base_iri() + path):
         stem, twin = path, None  # the IRI itself ends like a twin
+    retired = retired_answer(stem, twin)
+    if retired is not None:
+        return retired
     fmt = choose(twin)
     iri = dataset_iri(base_iri() + stem)
     if fmt is HTML:
@@ -443,6 +474,47 @@ def describe(path: str) -> Response:
     if count == 0:
         abort(404)
     return document_response(body, fmt, stem, twin, rows=count, truncated=truncated)
+
+
+def successors(iri: str) -> list[str] | None:
+    """The IRIs replacing a retired IRI (``owl:deprecated true``), or None if it is not retired."""
+    rows, _ = select(RETIRED, {"r": dataset_iri(iri)})
+    if not rows:
+        return None
+    return [row["new"]["value"] for row in rows if "new" in row]
+
+
+def retired_answer(path: str, twin: Format | None) -> Response | None:
+    """301 to the one successor of a retired IRI (keeping the URL twin), 410 Gone with links to
+    its successors when it has several or none; None when ``base + path`` is not retired."""
+    new = successors(base_iri() + path)
+    if new is None:
+        return None
+    suffix = f".{twin.extension}" if twin is not None else ""
+    targets = [(local_href(n) or n) + (suffix if local_href(n) else "") for n in new]
+    links = ", ".join(f'<{t}>; rel="successor-version"' for t in targets)
+    if len(targets) == 1:
+        response = Response(f"Moved permanently to {targets[0]}\n", status=301,
+                            content_type="text/plain; charset=utf-8")
+        response.headers["Location"] = targets[0]
+        response.headers["Link"] = links
+        response.cache_control.public = True
+        response.cache_control.max_age = ctx().settings.cache_seconds
+        return response
+    fmt = choose(twin)
+    if fmt is HTML:
+        notes, _ = select(NOTES, {"r": dataset_iri(base_iri() + path)})
+        html = render_template("resource_gone.html", iri=base_iri() + path,
+                               successors=list(zip(new, targets, strict=True)),
+                               notes=[row["note"]["value"] for row in notes])
+        response = document_response(html, HTML, path, twin)
+    else:
+        body, count, _ = graph_document(DESCRIBE, fmt, {"r": dataset_iri(base_iri() + path)})
+        response = document_response(body, fmt, path, twin, rows=count)
+    response.status_code = 410
+    if links:
+        response.headers["Link"] = links + ", " + response.headers["Link"]
+    return response
 
 
 def exists(iri: str) -> bool:
@@ -470,14 +542,19 @@ def named_graph(path: str) -> Response:
     full = "graph/" + stem
     iri = base_iri() + full
     if iri not in ctx().manifest.graphs:
+        retired = retired_answer(full, twin)
+        if retired is not None:
+            return retired
         abort(404)
     fmt = choose(twin)
     if fmt is HTML:
         rows, truncated = select(GRAPH_SUBJECTS, default_graphs=[iri])
         subjects = [(term(r["s"], r.get("sEn"), r.get("sDe")), int(r["n"]["value"]))
                     for r in rows]
+        found, _ = select(GRAPH_SOURCE, {"g": dataset_iri(iri)})
+        sources = [term(r["source"], r.get("sourceEn"), r.get("sourceDe")) for r in found]
         html = render_template("resource_graph.html", iri=iri, title=graph_title(iri),
-                               subjects=subjects, triples=ctx().manifest.graphs[iri],
+                               subjects=subjects, sources=sources, triples=ctx().manifest.graphs[iri],
                                truncated=truncated, twins=twin_links(full))
         return document_response(html, HTML, full, twin)
     body, count, truncated = graph_document(GRAPH_CONTENT, fmt, default_graphs=[iri])
