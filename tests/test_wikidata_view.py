@@ -430,6 +430,43 @@ def test_a_preferred_claim_gives_preferred_rank_and_its_own_reference() -> None:
           pqv:P580/wikibase:timePrecision ?p }""") == [{"p": "10"}]
 
 
+EDGE_DATA = """
+@prefix cg: <https://w3id.org/citygraph/ontology#> .
+@prefix cgkind: <https://w3id.org/citygraph/id/partnership-kind/> .
+@prefix cgstatus: <https://w3id.org/citygraph/id/partnership-status/> .
+@prefix schema: <https://schema.org/> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix wd: <http://www.wikidata.org/entity/> .
+@prefix wikibase: <http://wikiba.se/ontology#> .
+@prefix ex: <https://w3id.org/citygraph/id/> .
+ex:a cg:wikidataEntity wd:Q1 . ex:b cg:wikidataEntity wd:Q2 . ex:c cg:wikidataEntity wd:Q3 .
+ex:zoned a cg:Partnership ; cg:kind cgkind:twinning ; cg:status cgstatus:ended ; cg:partner ex:a, ex:b ;
+    schema:startDate "1960Z"^^xsd:gYear ; schema:endDate "2020-03-01+01:00"^^xsd:date .
+ex:doubted a cg:Partnership ; cg:kind cgkind:twinning ; cg:status cgstatus:active ; cg:partner ex:a, ex:c ;
+    schema:startDate "1973"^^xsd:gYear .
+ex:doubt a cg:Claim ; rdf:subject ex:doubted ; rdf:predicate schema:startDate ;
+    rdf:object "1973"^^xsd:gYear ; wikibase:rank wikibase:DeprecatedRank .
+"""
+
+
+def test_dates_with_a_timezone_and_twinnings_with_only_deprecated_starts() -> None:
+    """Found in review: a start with a timezone gave P190 without a statement; a twinning whose only
+    start is deprecated had no best-ranked statement behind its wdt:P190."""
+    quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(DEFAULT_BASE + "graph/data/edge"))
+             for t in ox.parse(EDGE_DATA, format=ox.RdfFormat.TURTLE)]
+    store = view_store(derive_view(quads, load_view_rules(REPO), DEFAULT_BASE))
+    zoned = rows(store, """SELECT ?start ?end ?p WHERE { wd:Q1 p:P190 ?st . ?st ps:P190 wd:Q2 ;
+        pq:P580 ?start ; pq:P582 ?end ; pqv:P580/wikibase:timePrecision ?p }""")
+    assert zoned == [{"start": "1960-01-01T00:00:00Z", "end": "2020-03-01T00:00:00Z", "p": "9"}]
+    doubted = {(r["rank"], r.get("start", ""), r["best"]) for r in rows(store, """
+      SELECT ?rank ?start (EXISTS { ?st a wikibase:BestRank } AS ?best) WHERE {
+        wd:Q3 p:P190 ?st . ?st ps:P190 wd:Q1 ; wikibase:rank ?rank . OPTIONAL { ?st pq:P580 ?start } }""")}
+    wb = PREFIXES["wikibase"]
+    assert doubted == {(wb + "DeprecatedRank", "1973-01-01T00:00:00Z", "false"), (wb + "NormalRank", "", "true")}
+    assert ask(store, "ASK { wd:Q1 wdt:P190 wd:Q3 . wd:Q3 wdt:P190 wd:Q1 }")
+
+
 def test_the_view_is_deterministic_and_follows_the_base() -> None:
     first, second = view_of(), view_of()
     assert first == second
