@@ -463,7 +463,8 @@ def test_dates_with_a_timezone_and_twinnings_with_only_deprecated_starts() -> No
       SELECT ?rank ?start (EXISTS { ?st a wikibase:BestRank } AS ?best) WHERE {
         wd:Q3 p:P190 ?st . ?st ps:P190 wd:Q1 ; wikibase:rank ?rank . OPTIONAL { ?st pq:P580 ?start } }""")}
     wb = PREFIXES["wikibase"]
-    assert doubted == {(wb + "DeprecatedRank", "1973-01-01T00:00:00Z", "false"), (wb + "NormalRank", "", "true")}
+    assert doubted == {(wb + "DeprecatedRank", "1973-01-01T00:00:00Z", "false"),
+                       (wb + "NormalRank", "", "true")}
     assert ask(store, "ASK { wd:Q1 wdt:P190 wd:Q3 . wd:Q3 wdt:P190 wd:Q1 }")
 
 
