@@ -232,12 +232,28 @@ def _judge(pair: Pair, citygraph: Citygraph, extract: Extract, held: set[str], a
 
 
 def _judge_p190(pair: Pair, started: Sequence[Partnership], extract: Extract, as_of: date | None) -> None:
-    """Findings for a pair citygraph states as P190 (a started twinning)."""
+    """Findings for a pair citygraph states as P190 (a started twinning).
+
+    A direction s → o the extract lacks counts as missing only when the extract has statements of s
+    (it shows s's P190 statements); otherwise the extract does not cover it (a WDQS query of one
+    city's twins, say) and it is not judged.
+    """
     status = sorted({p.status for p in started}) or ["active"]
     starts = sorted({s.start for s in pair.statements if s.start is not None})
     since = _starts_text(pair.statements)
     what = f"twinning, {'/'.join(status)}" + (f", since {since}" if since else ", start unknown")
-    if not pair.wikidata:
+    subjects = extract.subjects
+    present = [(s, o) for s, o in ((pair.a, pair.b), (pair.b, pair.a)) if (s, o) in extract.edges]
+    absent = [(s, o) for s, o in ((pair.a, pair.b), (pair.b, pair.a))
+              if (s, o) not in extract.edges and s in subjects]
+    uncovered = [s for s, o in ((pair.a, pair.b), (pair.b, pair.a))
+                 if (s, o) not in extract.edges and s not in subjects]
+    not_covered = "".join(f"; the extract has no statements of {pair.name(s)}" for s in uncovered)
+    if not present and not absent:
+        pair.add("outside", OUTSIDE, f"citygraph: {what}; the extract has no P190 statements of either "
+                 "item, so it cannot tell")
+        return
+    if not present:
         if as_of is not None and starts and min(s.earliest() for s in starts) > as_of:
             pair.add("missing-on-wikidata", EXPECTED,
                      f"citygraph: {what}; it started after the extract's date ({as_of.isoformat()})")
@@ -249,15 +265,17 @@ def _judge_p190(pair: Pair, started: Sequence[Partnership], extract: Extract, as
                      f"extract's date ({as_of.isoformat()})" if starts else
                      f"citygraph: {what}; no start to tell it from the extract's date")
         return
-    if len(pair.wikidata) == 1:
-        s, o = pair.wikidata[0].split(">")
-        pair.add("one-directional", UNEXPECTED, f"Wikidata: {pair.directions_text}; "
+    if absent:
+        s, o = present[0]
+        pair.add("one-directional", UNEXPECTED, f"Wikidata: only {pair.name(s)} → {pair.name(o)}; "
                  f"{pair.name(o)} → {pair.name(s)} is missing; citygraph: {what}")
     else:
         note = ""
-        if "paused" in status:
+        if "paused" in status and not pair.wikidata_ends:
             note = " — paused in citygraph, and a pause is not an end: P190 without P582 agrees"
-        pair.add("agree", AGREE, f"Wikidata: both directions; citygraph: {what}{note}")
+        shown = "both directions" if len(present) == 2 else \
+            f"{pair.name(present[0][0])} → {pair.name(present[0][1])}{not_covered}"
+        pair.add("agree", AGREE, f"Wikidata: {shown}; citygraph: {what}{note}")
     if extract.qualifiers:
         _judge_start(pair, since)
         _judge_end(pair, status)

@@ -140,6 +140,8 @@ class Extract:
     #: The SHA-256 of the file the statements were read from.
     sha256: str = ""
     statements: int = 0
+    _subjects: set[str] | None = field(default=None, repr=False)
+    _subjects_of: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     def add(self, subject: str, obj: str, starts: Iterable[TimeValue] = (),
             ends: Iterable[TimeValue | None] = ()) -> None:
@@ -152,6 +154,14 @@ class Extract:
             self.starts.setdefault((subject, obj), set()).add(start)
         for end in ends:
             self.ends.setdefault((subject, obj), set()).add(end)
+
+    @property
+    def subjects(self) -> set[str]:
+        """The items whose P190 statements the extract shows (the subjects of its statements)."""
+        if self._subjects is None or len(self._subjects_of) != len(self.edges):
+            self._subjects_of = set(self.edges)
+            self._subjects = {s for s, _ in self.edges}
+        return self._subjects
 
     def touching(self, qids: set[str]) -> set[frozenset[str]]:
         """The unordered pairs of the extract that have an item of ``qids``."""

@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass
 
 from .diff import preferred_starts
-from .extract import Extract, TimeValue
+from ..vocab import instance_namespace
+from .extract import KNOWN_EXTRACTS, Extract, TimeValue
 from .side import STARTED, Citygraph, Reference, Statement
 
 _UNSAFE = re.compile(r"[\t\r\n\"]+|\s{2,}")
@@ -69,8 +70,20 @@ class Batch:
         return "".join(line + "\n" for line in self.lines)
 
 
-def _command(statement: Statement, new: bool) -> tuple[str, list[Reference]]:
-    """One v1 command for a view statement (``!P190`` for a statement of its own)."""
+def wikidata_copies(base_iri: str) -> set[str]:
+    """The source nodes of the data that are copies of Wikidata itself (the extracts citygraph knows)."""
+    return {instance_namespace(base_iri) + "source/" + name for name in KNOWN_EXTRACTS.values()}
+
+
+def _is_wikidata(reference: Reference, copies: set[str]) -> bool:
+    """Whether a reference cites Wikidata itself (a known copy, or a wikidata.org URL)."""
+    return reference.source in copies or bool(reference.url and re.match(
+        r"https?://(www\.)?wikidata\.org/", reference.url))
+
+
+def _command(statement: Statement, new: bool, copies: set[str]) -> tuple[str, list[Reference]]:
+    """One v1 command for a view statement (``!P190`` for a statement of its own); references that
+    cite Wikidata itself are left out (Wikidata is no source for Wikidata)."""
     cells = [statement.item, "!P190" if new else "P190", statement.twin]
     if statement.start is not None:
         cells += ["P580", qs_time(statement.start)]
@@ -80,6 +93,8 @@ def _command(statement: Statement, new: bool) -> tuple[str, list[Reference]]:
         cells += ["P582", "somevalue"]
     written: list[Reference] = []
     for reference in statement.references:
+        if _is_wikidata(reference, copies):
+            continue
         pairs = _reference_pairs(reference)
         if not pairs:
             continue
@@ -107,13 +122,19 @@ def quickstatements(citygraph: Citygraph, against: Extract | None = None) -> Bat
     references = 0
     skipped = 0
     count = 0
+    copies = wikidata_copies(citygraph.base_iri)
+    circular: list[str] = []
     for (item, twin), statements in sorted(groups.items(), key=lambda kv: _order(kv[0])):
         if against is not None and (item, twin) in against.edges:
             skipped += 1
             continue
         chosen = _choose(statements)
+        if all(r.source in copies or _is_wikidata(r, copies) for s in chosen for r in s.references) \
+                and any(s.references for s in chosen):
+            circular.append(f"{item} P190 {twin}")
+            continue
         for statement in chosen:
-            line, written = _command(statement, new=len(chosen) > 1)
+            line, written = _command(statement, new=len(chosen) > 1, copies=copies)
             lines.append(line)
             count += 1
             references += len(written)
@@ -131,10 +152,13 @@ def quickstatements(citygraph: Citygraph, against: Extract | None = None) -> Bat
     if unreferenced:
         notes.append("no reference the data can give (no URL, title or stated-in) for: "
                      + ", ".join(unreferenced) + " — add one before running the batch")
+    if circular:
+        notes.append("left out, citygraph has them from Wikidata itself (a copy of Wikidata is no source "
+                     "for Wikidata): " + ", ".join(circular))
     if against is not None:
         notes.append(f"{skipped} statement(s) left out: the extract already has them")
     notes.append("QuickStatements v1 cannot set a rank: review preferred starts on Wikidata")
-    return Batch(lines, notes, count, skipped)
+    return Batch(lines, notes, count, skipped + len(circular))
 
 
 def _choose(statements: list[Statement]) -> list[Statement]:
