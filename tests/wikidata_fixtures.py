@@ -36,28 +36,32 @@ EXTRA_DATA = """\
 @prefix wikibase: <http://wikiba.se/ontology#> .
 
 source:test-wddiff-page a cg:WebPage ;
-    rdfs:label "Testseite"@de , "test page"@en ;
+    rdfs:label "Testseite"@de ,
+        "test page"@en ;
     dcterms:title "Test page on twinnings"@en ;
     schema:url <https://example.org/test-twinnings> ;
     pav:retrievedOn "2026-01-02"^^xsd:date ;
     prov:wasDerivedFrom source:citygraph-curation .
 
 partnership:test-dortmund-accra a cg:Partnership ;
-    rdfs:label "Geplante Städtepartnerschaft Dortmund–Accra (Test)"@de , "Planned Dortmund–Accra twinning (test)"@en ;
+    rdfs:label "Geplante Städtepartnerschaft Dortmund–Accra (Test)"@de ,
+        "Planned Dortmund–Accra twinning (test)"@en ;
     cg:partner city:dortmund , city:accra ;
     cg:kind cgkind:twinning ;
     cg:status cgstatus:planned ;
     prov:wasDerivedFrom source:test-wddiff-page .
 
 partnership:test-dortmund-bonn-friendship a cg:Partnership ;
-    rdfs:label "Städtefreundschaft Dortmund–Bonn (Test)"@de , "Dortmund–Bonn town friendship (test)"@en ;
+    rdfs:label "Städtefreundschaft Dortmund–Bonn (Test)"@de ,
+        "Dortmund–Bonn town friendship (test)"@en ;
     cg:partner city:dortmund , city:bonn ;
     cg:kind cgkind:friendship ;
     cg:status cgstatus:active ;
     prov:wasDerivedFrom source:test-wddiff-page .
 
 partnership:test-dortmund-cape-coast a cg:Partnership ;
-    rdfs:label "Städtepartnerschaft Dortmund–Cape Coast (Test)"@de , "Dortmund–Cape Coast twinning (test)"@en ;
+    rdfs:label "Städtepartnerschaft Dortmund–Cape Coast (Test)"@de ,
+        "Dortmund–Cape Coast twinning (test)"@en ;
     cg:partner city:dortmund , city:cape-coast ;
     cg:kind cgkind:twinning ;
     cg:status cgstatus:active ;
@@ -65,12 +69,14 @@ partnership:test-dortmund-cape-coast a cg:Partnership ;
     prov:wasDerivedFrom source:test-wddiff-page .
 
 city:test-nowhere a cg:City ;
-    rdfs:label "Nirgendwo (Test)"@de , "Nowhere (test)"@en ;
+    rdfs:label "Nirgendwo (Test)"@de ,
+        "Nowhere (test)"@en ;
     cg:country country:germany ;
     prov:wasDerivedFrom source:test-wddiff-page .
 
 partnership:test-dortmund-nowhere a cg:Partnership ;
-    rdfs:label "Städtepartnerschaft Dortmund–Nirgendwo (Test)"@de , "Dortmund–Nowhere twinning (test)"@en ;
+    rdfs:label "Städtepartnerschaft Dortmund–Nirgendwo (Test)"@de ,
+        "Dortmund–Nowhere twinning (test)"@en ;
     cg:partner city:dortmund , city:test-nowhere ;
     cg:kind cgkind:twinning ;
     cg:status cgstatus:active ;
@@ -78,7 +84,8 @@ partnership:test-dortmund-nowhere a cg:Partnership ;
     prov:wasDerivedFrom source:test-wddiff-page .
 
 partnership:test-moenchengladbach-accra a cg:Partnership ;
-    rdfs:label "Städtepartnerschaft Mönchengladbach–Accra (Test)"@de , "Mönchengladbach–Accra twinning (test)"@en ;
+    rdfs:label "Städtepartnerschaft Mönchengladbach–Accra (Test)"@de ,
+        "Mönchengladbach–Accra twinning (test)"@en ;
     cg:partner city:moenchengladbach , city:accra ;
     cg:kind cgkind:twinning ;
     cg:status cgstatus:ended ;

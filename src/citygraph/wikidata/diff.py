@@ -191,7 +191,8 @@ def compare(citygraph: Citygraph, extract: Extract, *, as_of: date | None = None
                                                           for p in ps)}
     pairs = []
     for key in keys:
-        a, b = _orient(*sorted(key), weight)
+        first, second = sorted(key)
+        a, b = _orient(first, second, weight)
         directions = [f"{s}>{o}" for s, o in ((a, b), (b, a)) if (s, o) in extract.edges]
         pair = Pair(a, b, citygraph.label(a) or extract.labels.get(a, ""),
                     citygraph.label(b) or extract.labels.get(b, ""), directions,

@@ -14,8 +14,8 @@ Three forms are read, told apart by the file's name and, failing that, by its fi
   ``pqv:P580`` → ``wikibase:timePrecision``) and ``wikibase:rank`` (deprecated statements are not
   counted as asserted, as WDQS leaves them out of ``wdt:``).
 
-Any of them may be gzip-compressed (``.gz``). Bad input is an :class:`~citygraph.errors.ExtractError` naming the
-file and, where the parser gives one, the line.
+Any of them may be gzip-compressed (``.gz``). Bad input is an
+:class:`~citygraph.errors.ExtractError` naming the file and, where the parser gives one, the line.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ DATE_MODIFIED = (ox.NamedNode("http://schema.org/dateModified"),
 _LABEL_LANGUAGES = ("en", "de", "mul")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class TimeValue:
     """A Wikidata time value: the date part of its timestamp and its precision (9 year, 10 month,
     11 day; None when the extract does not say)."""
@@ -98,6 +98,11 @@ class TimeValue:
         if match is None:
             return None
         return cls(int(match.group(1)), int(match.group(2)), int(match.group(3)), precision)
+
+    def __lt__(self, other: TimeValue) -> bool:
+        """Chronological order (an unstated precision before a stated one)."""
+        return (self.year, self.month, self.day, self.precision or 0) < \
+            (other.year, other.month, other.day, other.precision or 0)
 
     def key(self, precision: int) -> tuple[int, ...]:
         """The parts of the value that a comparison at ``precision`` looks at."""
@@ -260,23 +265,23 @@ def read_crawl(path: Path, text: str | None = None, data: bytes | None = None) -
         text = _text(path, data)
     extract = Extract(path, "crawl", sha256=hashlib.sha256(data).hexdigest())
     lines = text.splitlines()
-    columns = (0, 1)
+    columns: tuple[int, int] = (0, 1)
     label_columns: tuple[int | None, int | None] = (None, None)
     start_line = 0
     if lines and not all(_QID.fullmatch(c.strip()) for c in lines[0].split("\t")[:2]):
         header = [c.strip().lower() for c in lines[0].split("\t")]
-        subject = next((i for i, c in enumerate(header) if c in ("subject", "item", "city", "qid", "from",
+        s_index = next((i for i, c in enumerate(header) if c in ("subject", "item", "city", "qid", "from",
                                                                   "source", "s")), None)
-        obj = next((i for i, c in enumerate(header) if c in ("object", "twin", "partner", "to", "target",
-                                                              "o", "qid2")), None)
-        if subject is None or obj is None or "\t" not in lines[0]:
+        o_index = next((i for i, c in enumerate(header) if c in ("object", "twin", "partner", "to", "target",
+                                                                  "o", "qid2")), None)
+        if s_index is None or o_index is None or "\t" not in lines[0]:
             raise ExtractError(path, 1, f"expected QID<TAB>QID (a P190 statement) or a header naming "
                                   f"the subject and object columns (subject/object or item/twin), "
                                   f"got {lines[0][:80]!r}")
-        columns = (subject, obj)
+        columns = (s_index, o_index)
         label_columns = (
-            next((i for i, c in enumerate(header) if c.startswith(header[subject] + "_label")), None),
-            next((i for i, c in enumerate(header) if c.startswith(header[obj] + "_label")), None))
+            next((i for i, c in enumerate(header) if c.startswith(header[s_index] + "_label")), None),
+            next((i for i, c in enumerate(header) if c.startswith(header[o_index] + "_label")), None))
         start_line = 1
     width = max(columns) + 1
     for number, line in enumerate(lines[start_line:], start=start_line + 1):
@@ -384,7 +389,7 @@ def read_wdqs_json(path: Path, text: str | None = None, data: bytes | None = Non
         rank = row.get(roles["rank"]) if roles["rank"] else None
         if rank and str(rank.get("value", "")).endswith("DeprecatedRank"):
             continue
-        starts = _times(path, number, row, roles["start"], roles["start_precision"])
+        starts = [t for t in _times(path, number, row, roles["start"], roles["start_precision"]) if t]
         ends = _times(path, number, row, roles["end"], roles["end_precision"])
         statement = row.get(roles["statement"]) if roles["statement"] else None
         key = (qids[0], qids[1], str(statement.get("value")) if statement else str(number))
@@ -434,14 +439,14 @@ def read_rdf(path: Path, text: str | None = None, data: bytes | None = None) -> 
     extract = Extract(path, "rdf", sha256=hashlib.sha256(data).hexdigest())
     statement_edges: set[tuple[str, str]] = set()
     for quad in store.quads_for_pattern(None, P190, None):
-        item, node = _qid(quad.subject.value), quad.object
+        item, node = _qid(_term(quad.subject)), quad.object
         if item is None or not isinstance(node, ox.NamedNode | ox.BlankNode):
             continue
         extract.qualifiers = True
-        if any(q.object.value == DEPRECATED for q in store.quads_for_pattern(node, RANK, None)):
+        if any(_term(q.object) == DEPRECATED for q in store.quads_for_pattern(node, RANK, None)):
             continue
         for value in store.quads_for_pattern(node, PS_P190, None):
-            twin = _qid(value.object.value)
+            twin = _qid(_term(value.object))
             if twin is None:
                 continue
             starts = _statement_times(store, node, PQ_P580, PQV_P580)
@@ -449,12 +454,12 @@ def read_rdf(path: Path, text: str | None = None, data: bytes | None = None) -> 
             extract.add(item, twin, [s for s in starts if s is not None], ends)
             statement_edges.add((item, twin))
     for quad in store.quads_for_pattern(None, P190_DIRECT, None):
-        item, twin = _qid(quad.subject.value), _qid(quad.object.value)
+        item, twin = _qid(_term(quad.subject)), _qid(_term(quad.object))
         if item and twin and (item, twin) not in statement_edges:
             extract.add(item, twin)
     for predicate in LABELS:
         for quad in store.quads_for_pattern(None, predicate, None):
-            qid = _qid(quad.subject.value)
+            qid = _qid(_term(quad.subject))
             if qid and isinstance(quad.object, ox.Literal):
                 language = quad.object.language or ""
                 if language in _LABEL_LANGUAGES or qid not in extract.labels:
@@ -469,15 +474,23 @@ def read_rdf(path: Path, text: str | None = None, data: bytes | None = None) -> 
     return extract
 
 
+def _term(term: object) -> str:
+    """The IRI, blank node id or lexical value of an RDF term ('' for a quoted triple)."""
+    return str(getattr(term, "value", ""))
+
+
 def _statement_times(store: ox.Store, node: ox.NamedNode | ox.BlankNode, simple: ox.NamedNode,
                      full: ox.NamedNode) -> list[TimeValue | None]:
     """A statement's values of a time qualifier, at the precision of its value node (None: unknown)."""
-    precisions = {}
+    precisions: dict[str, int] = {}
     for value in store.quads_for_pattern(node, full, None):
-        for time in store.quads_for_pattern(value.object, ox.NamedNode(WIKIBASE + "timeValue"), None):
-            for p in store.quads_for_pattern(value.object, PRECISION, None):
+        holder = value.object
+        if not isinstance(holder, ox.NamedNode | ox.BlankNode):
+            continue
+        for stamp in store.quads_for_pattern(holder, ox.NamedNode(WIKIBASE + "timeValue"), None):
+            for p in store.quads_for_pattern(holder, PRECISION, None):
                 try:
-                    precisions[time.object.value] = int(p.object.value)
+                    precisions[_term(stamp.object)] = int(_term(p.object))
                 except ValueError:
                     pass
     times: list[TimeValue | None] = []

@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .diff import preferred_starts
 from ..vocab import instance_namespace
+from .diff import preferred_starts
 from .extract import KNOWN_EXTRACTS, Extract, TimeValue
 from .side import STARTED, Citygraph, Reference, Statement
 
