@@ -365,8 +365,8 @@ BAD_INPUTS = [
     ("latin1.tsv", "Q1\tQ2\nQ3\tQ4 Görlitz\n".encode("latin-1"), ["latin1.tsv, line 2", "not UTF-8"]),
     ("bad.tsv", b"Q1295\tQ41604\nQ1295\tQ39121\nQ1295 Q908\n", ["bad.tsv, line 3", "TAB-separated"]),
     ("notqid.tsv", b"Q1295\tQ41604\nQ1295\tAmiens\n", ["notqid.tsv, line 2", "'Amiens' is not a QID"]),
-    ("bad.ttl", b"@prefix wd: <http://www.wikidata.org/entity/> .\nwd:Q1 wd:P190 wd:Q2 .\nwd:Q1 wd:P190 \"x .\n",
-     ["bad.ttl, line 3"]),
+    ("bad.ttl", b"@prefix wd: <http://www.wikidata.org/entity/> .\nwd:Q1 wd:P190 wd:Q2 .\n"
+                b"wd:Q1 wd:P190 \"x .\n", ["bad.ttl, line 3"]),
     ("bad.nt", b"<http://a> <http://b> <http://c> .\n<http://a> <http://b> c .\n", ["bad.nt, line 2"]),
     ("words.txt", b"Dortmund is twinned with Amiens.\n", ["words.txt, line 1", "cannot tell what this is"]),
     ("broken.tsv.gz", b"\x1f\x8b\x08\x00garbage", ["broken.tsv.gz", "gzip"]),
