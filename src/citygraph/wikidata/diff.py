@@ -429,7 +429,7 @@ def to_json(report: Report) -> dict[str, Any]:
             "item": {"qid": p.a, "label": p.a_label or None},
             "twin": {"qid": p.b, "label": p.b_label or None},
             "verdict": p.verdict,
-            "wikidata": {"directions": [d.replace(">", " ") for d in p.wikidata],
+            "wikidata": {"directions": [d.split(">") for d in p.wikidata],
                          "starts": [_time_json(t) for t in p.wikidata_starts],
                          "ends": [_time_json(t) for t in p.wikidata_ends]},
             "citygraph": {
