@@ -240,6 +240,12 @@ def test_wdqs_json_one_direction_and_start_years(settings: Settings, built: Buil
     # Neither Bonn's nor Cape Coast's statements are in this extract: it cannot tell.
     code, full = diff_json(settings, path, "--as-of", "2026-01-01", "--all")
     assert categories(pair(full, "Q586", CAPE_COAST)) == {"outside": "outside"}
+    # A row of Bonn without a twin (OPTIONAL in the query): Bonn's statements are covered, and none
+    # is Cape Coast.
+    path.write_text(wdqs_json(rows + [{"item": "Q586"}], ["item", "itemLabel", "twin", "twinLabel", "start",
+                                                           "startPrecision"]), encoding="utf-8")
+    code, full = diff_json(settings, path, "--as-of", "2026-01-01")
+    assert categories(pair(full, "Q586", CAPE_COAST)) == {"missing-on-wikidata": "unexpected"}
     # A bare-QID column works as well as entity IRIs.
     bare = {"head": {"vars": ["city", "twin"]}, "results": {"bindings": [
         {"city": {"type": "literal", "value": DORTMUND}, "twin": {"type": "literal", "value": BEYOGLU}}]}}

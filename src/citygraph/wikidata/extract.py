@@ -145,6 +145,8 @@ class Extract:
     #: The SHA-256 of the file the statements were read from.
     sha256: str = ""
     statements: int = 0
+    #: Items the extract shows with no P190 statement (a WDQS row whose twin is unbound).
+    covered: set[str] = field(default_factory=set)
     _subjects: set[str] | None = field(default=None, repr=False)
     _subjects_of: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
@@ -166,7 +168,7 @@ class Extract:
         if self._subjects is None or len(self._subjects_of) != len(self.edges):
             self._subjects_of = set(self.edges)
             self._subjects = {s for s, _ in self.edges}
-        return self._subjects
+        return self._subjects | self.covered
 
     def touching(self, qids: set[str]) -> set[frozenset[str]]:
         """The unordered pairs of the extract that have an item of ``qids``."""
@@ -377,6 +379,9 @@ def read_wdqs_json(path: Path, text: str | None = None, data: bytes | None = Non
         for role in ("item", "twin"):
             cell = row.get(roles[role])
             value = str(cell.get("value", "")) if cell else ""
+            if role == "twin" and not value and qids:  # OPTIONAL { ?item wdt:P190 ?twin }: no twin
+                extract.covered.add(qids[0])
+                break
             qid = _qid(value)
             if qid is None:
                 what = f"{value[:60]!r} is not a Wikidata item (an entity IRI or a QID)" if value \
@@ -386,6 +391,8 @@ def read_wdqs_json(path: Path, text: str | None = None, data: bytes | None = Non
             label = row.get(f"{roles[role]}Label")
             if label and isinstance(label.get("value"), str) and not _QID.fullmatch(label["value"]):
                 extract.labels.setdefault(qid, label["value"])
+        if len(qids) < 2:
+            continue
         rank = row.get(roles["rank"]) if roles["rank"] else None
         if rank and str(rank.get("value", "")).endswith("DeprecatedRank"):
             continue
