@@ -375,6 +375,10 @@ BAD_INPUTS = [
                 b"wd:Q1 wd:P190 \"x .\n", ["bad.ttl, line 3"]),
     ("bad.nt", b"<http://a> <http://b> <http://c> .\n<http://a> <http://b> c .\n", ["bad.nt, line 2"]),
     ("words.txt", b"Dortmund is twinned with Amiens.\n", ["words.txt, line 1", "cannot tell what this is"]),
+    ("empty.json", json.dumps({"head": {"vars": ["item", "twin"]}, "results": {"bindings": []}}).encode(),
+     ["empty.json", "no P190", "nothing to compare"]),
+    ("other.ttl", b"<http://www.wikidata.org/entity/Q1> <http://www.w3.org/2000/01/rdf-schema#label> "
+                  b"\"x\" .\n", ["other.ttl", "no P190"]),
     ("broken.tsv.gz", b"\x1f\x8b\x08\x00garbage", ["broken.tsv.gz", "gzip"]),
 ]
 

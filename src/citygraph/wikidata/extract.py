@@ -242,15 +242,17 @@ def read_extract(source: Path) -> Extract:
         if not relations.is_file():
             raise ExtractError(source, None, "a directory holding no relations.tsv: give the crawl "
                                   "directory, its relations file, a WDQS JSON result or an RDF file")
-        return read_crawl(relations)
-    data = _read_bytes(source)
-    text = _text(source, data)
-    kind = sniff(source, text)
-    if kind == "crawl":
-        return read_crawl(source, text, data)
-    if kind == "wdqs-json":
-        return read_wdqs_json(source, text, data)
-    return read_rdf(source, text, data)
+        extract = read_crawl(relations)
+    else:
+        data = _read_bytes(source)
+        text = _text(source, data)
+        kind = sniff(source, text)
+        readers = {"crawl": read_crawl, "wdqs-json": read_wdqs_json, "rdf": read_rdf}
+        extract = readers[kind](source, text, data)
+    if not extract.edges and not extract.covered:
+        raise ExtractError(extract.path, None, f"no P190 (twinned administrative body) statement in this "
+                           f"{extract.format} extract: nothing to compare")
+    return extract
 
 
 def _qid(value: str) -> str | None:
