@@ -24,6 +24,7 @@ STATUS = {
     "RateLimited": 429,
     "QueryTooDeep": 400,
     "EngineCrashed": 503,
+    "ExtractError": 400,
 }
 
 

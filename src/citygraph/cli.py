@@ -32,6 +32,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .queries import NamedQuery
+    from .store import EmbeddedStore
 
 EXIT_CODES = f"""exit codes:
   {EXIT_OK}  success (for validate: the data conforms)
@@ -46,6 +47,7 @@ READS: dict[str, tuple[str, ...] | None] = {
     "validate": ("root", "base_iri"),
     "query": ("root", "base_iri", "dist", "service_allowlist", "max_query_depth"),
     "serve": None,
+    "wikidata": ("root", "base_iri", "dist"),
 }
 
 
@@ -164,7 +166,75 @@ def make_parser() -> argparse.ArgumentParser:
     _add_common(serve)
     serve.add_argument("--host", default=None, help="interface (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default: 8000)")
+    _add_wikidata(sub)
     return parser
+
+
+WIKIDATA_EXIT_CODES = f"""exit codes (diff):
+  {EXIT_OK}  no unexpected difference (expected ones, each with its reason, may be listed; with
+     --strict: no difference at all)
+  1  differences (unexpected ones; with --strict: any)
+  {EXIT_ERROR}  bad input or error (an extract that cannot be read: file and line; missing path, …)
+exit codes (quickstatements): {EXIT_OK} commands written (maybe none), {EXIT_ERROR} bad input or error
+"""
+
+SOURCE_HELP = ("a Wikidata extract: the crawl directory of reference/twinnings/ or its relations.tsv "
+               "(QID<TAB>QID), a WDQS SPARQL JSON result (.json), or Wikidata RDF (.ttl, .nt); "
+               "gzip-compressed (.gz) too")
+
+
+def _add_wikidata(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``wikidata`` command group: ``diff`` and ``quickstatements``."""
+    wikidata = sub.add_parser(
+        "wikidata", help="compare with a Wikidata extract; QuickStatements to contribute back",
+        description=_wrap("Compare citygraph's twinnings (the build's Wikidata-shaped view) with a "
+                          "Wikidata extract, or write QuickStatements v1 commands that add the P190 "
+                          "statements citygraph holds. Both build first when the build is missing or "
+                          "stale. See docs/wikidata.md."),
+        epilog=WIKIDATA_EXIT_CODES + "\n" + settings_help(settings_read("wikidata"), "settings it reads"),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    group = wikidata.add_subparsers(dest="wikidata_command", required=True, metavar="SUBCOMMAND")
+    diff = group.add_parser(
+        "diff", help="compare citygraph's twinnings with a Wikidata extract, pair by pair",
+        description=_wrap("Compare citygraph's twinnings with a Wikidata extract, pair by pair: "
+                          "agreement; in citygraph but missing on Wikidata; on Wikidata but not a "
+                          "twinning in citygraph; one-directional on Wikidata; start (P580) and end "
+                          "(P582) disagreements where the extract has qualifiers. Scope: the pairs that "
+                          "are P190 on either side and have an entity citygraph holds (a verified QID); "
+                          "a pair with an item citygraph does not hold is 'outside' (counted; listed "
+                          "with --all). Differences with a reason that makes them no conflict (a "
+                          "planned twinning; one that started after the extract's date) are "
+                          "'expected'."),
+        epilog=WIKIDATA_EXIT_CODES + "\n" + settings_help(settings_read("wikidata"), "settings it reads"),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_common(diff)
+    diff.add_argument("source", type=Path, metavar="SOURCE", help=SOURCE_HELP)
+    diff.add_argument("--format", choices=("text", "csv", "json"), default="text",
+                      help="text for a person (default), csv for spreadsheets, json for scripts")
+    diff.add_argument("--as-of", default=None, metavar="DATE",
+                      help="the extract's date (YYYY-MM-DD): twinnings started after it are expected to "
+                           "be missing (default: from the extract, or from the data's source node for a "
+                           "crawl citygraph knows)")
+    diff.add_argument("--all", action="store_true",
+                      help="also list the pairs outside the comparison (an item citygraph does not hold)")
+    diff.add_argument("--strict", action="store_true",
+                      help="exit 1 on expected differences too")
+    diff.add_argument("--language", default="en,de", metavar="LANGS",
+                      help="languages of the labels shown next to QIDs, best first (default: en,de)")
+    qs = group.add_parser(
+        "quickstatements", help="QuickStatements v1 commands adding citygraph's P190 statements",
+        description=_wrap("Write QuickStatements v1 commands (TAB-separated) adding the P190 statements "
+                          "citygraph holds, on both items, with P580 at its precision, P582 for an ended "
+                          "twinning and references (S854 URL, S248 stated in, S1476 title, S577 date, "
+                          "S813 retrieved: each only where the data has it). Never for a planned "
+                          "twinning, a friendship or project partnership, or an entity without a verified "
+                          "QID. With --against, only the statements the extract lacks. Notes for the "
+                          "reviewer go to standard error."),
+        epilog=WIKIDATA_EXIT_CODES + "\n" + settings_help(settings_read("wikidata"), "settings it reads"),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_common(qs)
+    qs.add_argument("--against", type=Path, default=None, metavar="SOURCE",
+                    help="only the statements missing on this extract; " + SOURCE_HELP)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -350,6 +420,64 @@ def _cell(term: object) -> str:
     return str(term)
 
 
+def _open_build(settings: Settings, err: TextIO) -> EmbeddedStore:
+    """The current build, loaded (built first when missing or stale, saying so on ``err``)."""
+    from .pipeline import build, stale_reason
+    from .store import EmbeddedStore
+
+    reason = stale_reason(settings)
+    if reason is not None:
+        err.write(f"building {settings.dist_dir} first ({reason}) …\n")
+        err.flush()
+        err.write(build(settings).summary())
+    return EmbeddedStore(settings.dist_dir)
+
+
+def cmd_wikidata(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``citygraph wikidata diff`` and ``citygraph wikidata quickstatements``."""
+    from datetime import date
+
+    from .wikidata.diff import compare, render_csv, render_json, render_text
+    from .wikidata.extract import read_extract
+    from .wikidata.quickstatements import quickstatements
+    from .wikidata.side import load_citygraph
+
+    settings = settings_from(args)
+    if args.wikidata_command == "quickstatements":
+        against = read_extract(args.against) if args.against is not None else None
+        citygraph = load_citygraph(_open_build(settings, err), settings.base_iri)
+        batch = quickstatements(citygraph, against)
+        out.write(batch.text())
+        for note in batch.notes:
+            err.write(f"note: {note}\n")
+        err.write(f"{batch.statements} QuickStatements command(s) written\n")
+        return EXIT_OK
+    as_of: date | None = None
+    if args.as_of is not None:
+        try:
+            as_of = date.fromisoformat(args.as_of)
+        except ValueError:
+            raise CitygraphError(f"--as-of {args.as_of!r}: write the extract's date as YYYY-MM-DD, "
+                                 "e.g. --as-of 2016-09-10") from None
+    languages = tuple(code.strip().lower() for code in args.language.split(",") if code.strip())
+    extract = read_extract(args.source)
+    known = extract.known_source()
+    citygraph = load_citygraph(_open_build(settings, err), settings.base_iri, languages + ("",),
+                               [known] if known else [])
+    basis = "--as-of"
+    if as_of is None and extract.as_of is not None:
+        as_of, basis = extract.as_of, extract.as_of_basis
+    elif as_of is None and known and known in citygraph.source_dates:
+        as_of = citygraph.source_dates[known].earliest()
+        basis = (f"dcterms:date of the data's source:{known}, of which this file is a copy "
+                 "(matched by its SHA-256)")
+    report = compare(citygraph, extract, as_of=as_of, as_of_basis=basis,
+                     include_outside=args.all, strict=args.strict)
+    render = {"text": render_text, "csv": render_csv, "json": render_json}[args.format]
+    out.write(render(report))
+    return report.exit_code
+
+
 def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``citygraph serve``."""
     from .web.server import serve
@@ -357,7 +485,8 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return serve(settings_from(args), out)
 
 
-COMMANDS = {"build": cmd_build, "validate": cmd_validate, "query": cmd_query, "serve": cmd_serve}
+COMMANDS = {"build": cmd_build, "validate": cmd_validate, "query": cmd_query, "serve": cmd_serve,
+            "wikidata": cmd_wikidata}
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,

@@ -177,3 +177,7 @@ class EngineCrashed(CitygraphError):
 
     http_status = 503
     retry_later = False
+
+
+class ExtractError(DataSyntaxError):
+    """A Wikidata extract (crawl TSV, WDQS JSON result, RDF) cannot be read: file, line, what is wrong."""
