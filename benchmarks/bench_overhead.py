@@ -165,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--no-reference", action="store_true", help="skip the bare Flask app")
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help="measure only this query (repeatable; 'ask' for ASK {})")
     args = parser.parse_args(argv)
     if not (args.dist / "manifest.json").is_file():
         print(f"no build in {args.dist}: run `citygraph build` first", file=sys.stderr)
@@ -172,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     max_rows = 10_000
     store = EmbeddedStore(args.dist)
     todo = cases(load_catalogue(ROOT / "queries"))
+    if args.only:
+        todo = [c for c in todo if c.name in args.only or ("ask" in args.only and c.text == "ASK {}")]
     port = free_port()
     env = {**os.environ, "CITYGRAPH_CACHE_SECONDS": "0"}
     server = subprocess.Popen(
