@@ -257,11 +257,12 @@ def endpoint() -> BaseResponse:
         raise _not_acceptable("CONSTRUCT or DESCRIBE", GRAPH_FORMATS)
     if form in ("select", "ask") and formats.select is None and _states_form(original):
         raise _not_acceptable("SELECT or ASK", SELECT_FORMATS)
-    # Relative IRIs resolve against the endpoint's URL: only then does the answer depend on it.
+    # Relative IRIs resolve against the endpoint's URL: only then does the answer depend on it
+    # (and only then is the URL worked out: werkzeug builds it slowly).
     relative = has_relative_iri(original)
-    base = endpoint_base()
+    base = endpoint_base() if relative else None
     # The tag hashes the rewritten text: with [AUTO_LANGUAGE] it holds the request's languages.
-    variant = _query_variant(protocol, formats, base if relative else None)
+    variant = _query_variant(protocol, formats, base)
     cached_answer = unchanged(variant)
     if cached_answer is not None:
         if labels.auto_language:
