@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.client
+import itertools
 import os
 import signal
 import socket
@@ -182,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also serve from the source tree TREE (for example `git worktree add "
                              "/tmp/base HEAD~3`; its src/ goes first on PYTHONPATH), measured in "
                              "the same turns: column 'base'")
+    parser.add_argument("--mixed", action="store_true",
+                        help="run the queries in turn (one of each, then again) instead of one "
+                             "query's runs after another: what a server with mixed traffic sees")
     args = parser.parse_args(argv)
     if not (args.dist / "manifest.json").is_file():
         print(f"no build in {args.dist}: run `citygraph build` first", file=sys.stderr)
@@ -219,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
               f"  (p50 ms; ratio = http / max(engine, {FLOOR * 1000:g} ms), target <= {TARGET}; "
               f"the bare app's ratio beside it)")
         worst = worst_base = 0.0
+        groups: list[list[Callable[[], object]]] = []
         for case in todo:
             accept = case.fmt.media_type
             sides: list[Callable[[], object]] = [
@@ -227,7 +232,16 @@ def main(argv: list[str] | None = None) -> int:
                 sides.append(functools.partial(bare_client.get, case.path, accept))
             if base_client is not None:
                 sides.append(functools.partial(base_client.get, case.path, accept))
-            engine, over_http, *rest = p50s(sides, args.runs, args.warmup)
+            groups.append(sides)
+        if args.mixed:  # every side of every query in one round: the queries take turns too
+            flat = p50s([side for sides in groups for side in sides], args.runs, args.warmup)
+            results = [flat[i:i + len(sides)] for i, sides in
+                       zip(itertools.accumulate([0, *map(len, groups)]), groups, strict=False)]
+        else:
+            results = []
+        for index, (case, sides) in enumerate(zip(todo, groups, strict=True)):
+            measured = results[index] if args.mixed else p50s(sides, args.runs, args.warmup)
+            engine, over_http, *rest = measured
             bare = rest.pop(0) if bare_client is not None else float("nan")
             floor = max(engine, FLOOR)
             ratio = over_http / floor

@@ -20,8 +20,8 @@ from flask import Blueprint, Request, Response, render_template, request, url_fo
 from ..errors import BadParameter, NotAcceptable, NotFound
 from ..formats import GRAPH_FORMATS, HTML, SELECT_FORMATS, Format, by_name, negotiate
 from ..queries import NamedQuery, Parameter, query_form
-from ..sparqltext import check_text
-from ..wikidata.labels import parse_accept_language, rewrite_labels
+from ..sparqltext import analyse, check_text
+from ..wikidata.labels import Rewrite, parse_accept_language, rewrite_labels
 from .common import negotiated, unchanged
 from .context import ctx
 
@@ -42,9 +42,23 @@ PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "date": {"type": "string", "format": "date"},
 }
 
+@functools.lru_cache(maxsize=256)  # the catalogue's texts: kept apart from the lexer's small cache
+def curated_facts(text: str) -> tuple[str, bool]:
+    """A curated query's form and whether it has a SERVICE clause: worked out once per text, not
+    on every request (with the whole catalogue in use, the lexer's own cache of the last few
+    texts misses every time).
+
+    >>> curated_facts("CONSTRUCT { ?s ?p ?o } WHERE { SERVICE <http://e/> { ?s ?p ?o } }")
+    ('construct', True)
+    """
+    found = analyse(text)
+    return found.form or "select", bool(found.services)
+
+
 def answer_formats(query: NamedQuery) -> dict[str, Format]:
     """The formats a query's answer can be given in (result formats or graph formats)."""
-    return GRAPH_FORMATS if query_form(query.text) in ("construct", "describe") else SELECT_FORMATS
+    form = curated_facts(query.text)[0]
+    return GRAPH_FORMATS if form in ("construct", "describe") else SELECT_FORMATS
 
 
 def choose_format(table: Mapping[str, Format], default: Format | None = None,
@@ -152,8 +166,11 @@ def run(name: str) -> Response:
     substitutions = query.bindings(values)
     # A curated query may use the WDQS label service: answered by a rewrite, in the languages
     # of the request when it says [AUTO_LANGUAGE] (then the tag and Vary name them).
-    labels = rewrite_labels(query.text, app_ctx.store.prefixes,
-                            parse_accept_language(req.headers.get("Accept-Language")))
+    if curated_facts(query.text)[1]:  # only a SERVICE clause can be the label service
+        labels = rewrite_labels(query.text, app_ctx.store.prefixes,
+                                parse_accept_language(req.headers.get("Accept-Language")))
+    else:
+        labels = Rewrite(query.text)
     tagged: object = sorted(values.items())
     if labels.auto_language:
         tagged = [tagged, list(labels.languages)]
