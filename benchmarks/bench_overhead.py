@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.client
+import itertools
 import os
 import signal
 import socket
@@ -158,6 +159,17 @@ def bare_app(store: EmbeddedStore, cases_by_path: dict[str, Case], max_rows: int
     return app
 
 
+def start_server(dist: Path, port: int, source: Path | None = None) -> subprocess.Popen[bytes]:
+    """``citygraph serve`` of ``dist`` on ``port`` (HTTP caching off), from the source directory
+    ``source`` when given (first on PYTHONPATH), else from the installed package."""
+    env = {**os.environ, "CITYGRAPH_CACHE_SECONDS": "0"}
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(source.resolve()), env.get("PYTHONPATH", "")])
+    return subprocess.Popen(
+        [sys.executable, "-m", "citygraph", "serve", "--dist", str(dist), "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Measure and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -165,6 +177,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--no-reference", action="store_true", help="skip the bare Flask app")
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help="measure only this query (repeatable; 'ask' for ASK {})")
+    parser.add_argument("--baseline", type=Path, metavar="TREE",
+                        help="also serve from the source tree TREE (for example `git worktree add "
+                             "/tmp/base HEAD~3`; its src/ goes first on PYTHONPATH), measured in "
+                             "the same turns: column 'base'")
+    parser.add_argument("--mixed", action="store_true",
+                        help="run the queries in turn (one of each, then again) instead of one "
+                             "query's runs after another: what a server with mixed traffic sees")
     args = parser.parse_args(argv)
     if not (args.dist / "manifest.json").is_file():
         print(f"no build in {args.dist}: run `citygraph build` first", file=sys.stderr)
@@ -172,14 +193,20 @@ def main(argv: list[str] | None = None) -> int:
     max_rows = 10_000
     store = EmbeddedStore(args.dist)
     todo = cases(load_catalogue(ROOT / "queries"))
+    if args.only:
+        todo = [c for c in todo if c.name in args.only or ("ask" in args.only and c.text == "ASK {}")]
     port = free_port()
-    env = {**os.environ, "CITYGRAPH_CACHE_SECONDS": "0"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "citygraph", "serve", "--dist", str(args.dist), "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = start_server(args.dist, port)
+    servers = [server]
     try:
         wait_for(port, server)
         client = Client(port)
+        base_client = None
+        if args.baseline is not None:
+            base_port = free_port()
+            servers.append(start_server(args.dist, base_port, args.baseline / "src"))
+            wait_for(base_port, servers[-1])
+            base_client = Client(base_port)
         bare_client = None
         if not args.no_reference:
             import waitress.server
@@ -190,33 +217,57 @@ def main(argv: list[str] | None = None) -> int:
                                                         threads=4)
             threading.Thread(target=bare_server.run, daemon=True).start()
             bare_client = Client(bare_port)
-        print(f"{'query':36} {'engine':>8} {'http':>8} {'bare':>8} {'ratio':>6} {'bare':>6}  (p50 ms; "
-              f"ratio = http / max(engine, {FLOOR * 1000:g} ms), target <= {TARGET}; the bare app's "
-              f"ratio beside it)")
-        worst = 0.0
+        base_head = f" {'base':>8} {'ratio':>6}" if base_client is not None else ""
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {args.runs} runs")
+        print(f"{'query':36} {'engine':>8} {'http':>8} {'bare':>8} {'ratio':>6} {'bare':>6}{base_head}"
+              f"  (p50 ms; ratio = http / max(engine, {FLOOR * 1000:g} ms), target <= {TARGET}; "
+              f"the bare app's ratio beside it)")
+        worst = worst_base = 0.0
+        groups: list[list[Callable[[], object]]] = []
         for case in todo:
             accept = case.fmt.media_type
             sides: list[Callable[[], object]] = [
                 engine_run(store, case, max_rows), functools.partial(client.get, case.path, accept)]
             if bare_client is not None:
                 sides.append(functools.partial(bare_client.get, case.path, accept))
-            engine, over_http, *rest = p50s(sides, args.runs, args.warmup)
-            bare = rest[0] if rest else float("nan")
-            ratio = over_http / max(engine, FLOOR)
+            if base_client is not None:
+                sides.append(functools.partial(base_client.get, case.path, accept))
+            groups.append(sides)
+        if args.mixed:  # every side of every query in one round: the queries take turns too
+            flat = p50s([side for sides in groups for side in sides], args.runs, args.warmup)
+            results = [flat[i:i + len(sides)] for i, sides in
+                       zip(itertools.accumulate([0, *map(len, groups)]), groups, strict=False)]
+        else:
+            results = []
+        for index, (case, sides) in enumerate(zip(todo, groups, strict=True)):
+            measured = results[index] if args.mixed else p50s(sides, args.runs, args.warmup)
+            engine, over_http, *rest = measured
+            bare = rest.pop(0) if bare_client is not None else float("nan")
+            floor = max(engine, FLOOR)
+            ratio = over_http / floor
             worst = max(worst, ratio)
+            base_cells = ""
+            if base_client is not None:
+                base = rest.pop(0)
+                worst_base = max(worst_base, base / floor)
+                base_cells = f" {base * 1000:8.2f} {base / floor:6.2f}"
             mark = "" if ratio <= TARGET else "  over target"
             print(f"{case.name:36} {engine * 1000:8.2f} {over_http * 1000:8.2f} {bare * 1000:8.2f} "
-                  f"{ratio:6.2f} {bare / max(engine, FLOOR):6.2f}{mark}", flush=True)
-        print(f"worst ratio {worst:.2f} (target <= {TARGET})")
+                  f"{ratio:6.2f} {bare / floor:6.2f}{base_cells}{mark}", flush=True)
+        print(f"worst ratio {worst:.2f} (target <= {TARGET})"
+              + (f"; the baseline's {worst_base:.2f}" if base_client is not None else ""))
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         # The bare server's threads are daemons: they end with this process (closing it under
         # a keep-alive connection makes waitress complain).
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        for running in servers:
+            running.send_signal(signal.SIGINT)
+        for running in servers:
+            try:
+                running.wait(20)
+            except subprocess.TimeoutExpired:
+                running.kill()
+                running.wait()
     return 0
 
 

@@ -23,9 +23,12 @@ import faulthandler
 import logging
 import multiprocessing
 import os
+import pickle
 import queue
 import re
 import signal
+import socket
+import struct
 import tempfile
 import threading
 import time
@@ -33,7 +36,6 @@ import traceback
 import weakref
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import TracebackType
@@ -89,6 +91,82 @@ class WorkerFailed(CitygraphError):
     """A query worker process stopped unexpectedly (or could not start)."""
 
     http_status = 500
+
+
+#: The length prefix of a message on a worker's socket (bytes that follow: one pickle).
+_HEADER = struct.Struct("!Q")
+
+#: Bytes a channel reads at once: most answers arrive whole in one read.
+_CHUNK = 256 * 1024
+
+
+class Channel:
+    """One end of the socket pair between the web process and a worker: pickled messages, each
+    sent with one system call and, when it fits the buffer, read with one.
+
+    One message is in flight each way at a time (a job, then its answer), so a read never
+    takes in more than one message; bytes past the first, if ever, are kept for the next.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._buffer = bytearray(_CHUNK)
+        self._pending = b""
+
+    def fileno(self) -> int:
+        """The socket's file descriptor."""
+        return self.sock.fileno()
+
+    def close(self) -> None:
+        """Close the socket (idempotent)."""
+        self.sock.close()
+
+    def send(self, message: object, timeout: float | None = None) -> None:
+        """Send one message (OSError when the other end has gone)."""
+        payload = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+        self.sock.settimeout(timeout)
+        header = _HEADER.pack(len(payload))
+        if len(payload) <= _CHUNK:
+            self.sock.sendall(header + payload)  # one system call; the copy is cheap
+        else:
+            self.sock.sendall(header)
+            self.sock.sendall(payload)
+
+    def receive(self, timeout: float | None = None) -> Any:
+        """The next message: waits at most ``timeout`` seconds (None: for ever), then
+        TimeoutError; EOFError when the other end has closed (a worker that died)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        buffer = self._buffer
+        view = memoryview(buffer)
+        got = len(self._pending)
+        if got:
+            view[:got] = self._pending
+            self._pending = b""
+        while got < _HEADER.size:
+            got += self._read(view[got:], deadline)
+        total = _HEADER.size + _HEADER.unpack_from(buffer)[0]
+        if total > len(buffer):  # a large answer: read the rest straight into its own buffer
+            buffer = bytearray(total)
+            buffer[:got] = view[:got]
+            view = memoryview(buffer)
+        while got < total:
+            got += self._read(view[got:total], deadline)
+        if got > total:
+            self._pending = bytes(view[total:got])
+        return pickle.loads(view[_HEADER.size:total])
+
+    def _read(self, into: memoryview, deadline: float | None) -> int:
+        if deadline is None:
+            self.sock.settimeout(None)
+        else:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no message within the time limit")
+            self.sock.settimeout(left)
+        count = self.sock.recv_into(into)
+        if count == 0:
+            raise EOFError("the other end of the channel has closed")
+        return count
 
 
 @dataclass(frozen=True)
@@ -236,7 +314,7 @@ def _redirect_stderr(path: str) -> None:
         pass
 
 
-def worker_main(conn: Connection, dist: str, prefixes: Mapping[str, str], parent: int,
+def worker_main(sock: socket.socket, dist: str, prefixes: Mapping[str, str], parent: int,
                 services: frozenset[str] = frozenset(), memory_mb: int = 0,
                 stderr_path: str = "") -> None:
     """The body of a worker process: load the build once, then answer jobs until told to stop."""
@@ -247,6 +325,7 @@ def worker_main(conn: Connection, dist: str, prefixes: Mapping[str, str], parent
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     from .store import EmbeddedStore
 
+    conn = Channel(sock)
     try:
         store = EmbeddedStore(Path(dist), prefixes=prefixes, services=services)
     except CitygraphError as exc:
@@ -259,7 +338,7 @@ def worker_main(conn: Connection, dist: str, prefixes: Mapping[str, str], parent
     conn.send(("ready", os.getpid()))
     while True:
         try:
-            job = conn.recv()
+            job = conn.receive()
         except (EOFError, OSError):
             return
         if job is None:
@@ -294,7 +373,8 @@ class Worker:
     def __init__(self, context: multiprocessing.context.BaseContext, dist: Path,
                  prefixes: Mapping[str, str], services: frozenset[str] = frozenset(),
                  memory_mb: int = 0) -> None:
-        self.conn, child = context.Pipe()
+        mine, child = socket.socketpair()
+        self.conn = Channel(mine)
         # The worker's standard error goes to a file of its own, read when it dies; the worker
         # unlinks it once it has opened it.
         fd, self._stderr_path = tempfile.mkstemp(prefix="citygraph-worker-", suffix=".stderr")
@@ -305,7 +385,7 @@ class Worker:
                   self._stderr_path),
             name="citygraph-query-worker", daemon=True)
         self.process.start()
-        child.close()
+        child.close()  # the worker has its own copy
         self.ready = False
         self.dead = False
         self._mark = 0
@@ -319,10 +399,10 @@ class Worker:
         """Wait until the worker has loaded the build; raise its error if it could not."""
         if self.ready:
             return
-        if not self.conn.poll(limit):
-            raise WorkerFailed(f"a query worker did not start within {limit:g} s")
         try:
-            message = self.conn.recv()
+            message = self.conn.receive(limit)
+        except TimeoutError:
+            raise WorkerFailed(f"a query worker did not start within {limit:g} s") from None
         except (EOFError, OSError):
             raise WorkerFailed("a query worker stopped while loading the build") from None
         if message[0] == "error":
@@ -566,15 +646,16 @@ class Executor:
                 raise QueryTimeout(f"the server is busy: the query could not start within the "
                                    f"limit of {self.timeout:g} s; try again later")
             worker.mark_stderr()
-            worker.conn.send(job)
+            worker.conn.send(job, left)
             sent = time.monotonic()
-            if not worker.conn.poll(left):
+            try:
+                reply = worker.conn.receive(left)
+            except TimeoutError:
                 self._notify("timeout")
                 raise QueryTimeout(f"the query ran longer than the limit of {self.timeout:g} s "
-                                   f"and was stopped; narrow it down or add a LIMIT")
-            reply = worker.conn.recv()
+                                   f"and was stopped; narrow it down or add a LIMIT") from None
             healthy = True
-        except (EOFError, OSError, BrokenPipeError):
+        except (EOFError, OSError):
             if self._closed:
                 raise WorkerFailed("the query executor is closed") from None
             if not sent:

@@ -27,6 +27,7 @@ Pure logic: no I/O, thread-safe, the clock injectable for tests.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import threading
@@ -209,6 +210,7 @@ class Scheduler:
             return amount
 
 
+@functools.lru_cache(maxsize=4096)  # parsed once per address seen lately, not per request
 def client_key(address: str) -> str:
     """The client an address stands for: an IPv4 address itself, an IPv6 address its /64 network
     (one subscriber's prefix: rotating addresses within it does not buy new budgets).

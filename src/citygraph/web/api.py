@@ -9,18 +9,19 @@ in the graph formats; 406 when nothing acceptable can be produced.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Request, Response, render_template, request, url_for
 
 from ..errors import BadParameter, NotAcceptable, NotFound
 from ..formats import GRAPH_FORMATS, HTML, SELECT_FORMATS, Format, by_name, negotiate
 from ..queries import NamedQuery, Parameter, query_form
-from ..sparqltext import check_text
-from ..wikidata.labels import parse_accept_language, rewrite_labels
+from ..sparqltext import analyse, check_text
+from ..wikidata.labels import Rewrite, parse_accept_language, rewrite_labels
 from .common import negotiated, unchanged
 from .context import ctx
 
@@ -41,14 +42,30 @@ PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "date": {"type": "string", "format": "date"},
 }
 
+@functools.lru_cache(maxsize=256)  # the catalogue's texts: kept apart from the lexer's small cache
+def curated_facts(text: str) -> tuple[str, bool]:
+    """A curated query's form and whether it has a SERVICE clause: worked out once per text, not
+    on every request (with the whole catalogue in use, the lexer's own cache of the last few
+    texts misses every time).
+
+    >>> curated_facts("CONSTRUCT { ?s ?p ?o } WHERE { SERVICE <http://e/> { ?s ?p ?o } }")
+    ('construct', True)
+    """
+    found = analyse(text)
+    return found.form or "select", bool(found.services)
+
+
 def answer_formats(query: NamedQuery) -> dict[str, Format]:
     """The formats a query's answer can be given in (result formats or graph formats)."""
-    return GRAPH_FORMATS if query_form(query.text) in ("construct", "describe") else SELECT_FORMATS
+    form = curated_facts(query.text)[0]
+    return GRAPH_FORMATS if form in ("construct", "describe") else SELECT_FORMATS
 
 
-def choose_format(table: Mapping[str, Format], default: Format | None = None) -> Format:
+def choose_format(table: Mapping[str, Format], default: Format | None = None,
+                  req: Request | None = None) -> Format:
     """The requested format of ``table``: ``format=`` first, then ``Accept``; else 406."""
-    names = request.args.getlist("format")
+    req = req if req is not None else request
+    names = req.args.getlist("format")
     if len(names) > 1:
         raise BadParameter("format", f"is given {len(names)} times; give it once")
     name = names[0] if names else None
@@ -58,11 +75,32 @@ def choose_format(table: Mapping[str, Format], default: Format | None = None) ->
             raise NotAcceptable(f"format {name!r} is not available here; choose one of "
                                 f"{', '.join(f.name for f in table.values())}")
         return fmt
-    fmt = negotiate(request.headers.get("Accept"), table, default)
+    accept = req.headers.get("Accept")
+    if default is None and (table is SELECT_FORMATS or table is GRAPH_FORMATS) and (
+            accept is None or len(accept) <= ACCEPT_MEMO_LENGTH):
+        fmt = _negotiate_answer(accept, table is GRAPH_FORMATS)  # what every query asks
+    else:
+        fmt = negotiate(accept, table, default)
     if fmt is None:
         raise NotAcceptable("none of the media types in Accept can be produced here; available: "
                             + ", ".join(f.media_type for f in table.values()))
     return fmt
+
+
+#: Accept headers up to this length have their negotiation remembered (clients send a few).
+ACCEPT_MEMO_LENGTH = 512
+
+
+@functools.lru_cache(maxsize=256)
+def _negotiate_answer(accept: str | None, graph: bool) -> Format | None:
+    """The answer format an Accept header asks for, of the graph or the result formats."""
+    return negotiate(accept, GRAPH_FORMATS if graph else SELECT_FORMATS)
+
+
+@functools.cache  # the catalogue's texts: a fixed, small set
+def _check_curated(text: str, max_depth: int) -> None:
+    """Check a curated query's text once (the settings are fixed for the app's life)."""
+    check_text(text, max_depth)
 
 
 def parameter_info(param: Parameter) -> dict[str, Any]:
@@ -111,13 +149,15 @@ def openapi() -> Response:
 @bp.get("/api/<name>")
 def run(name: str) -> Response:
     """Run the named query with the typed parameters of the query string."""
-    query = ctx().queries.get(name)
+    app_ctx = ctx()
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]  # not the proxy
+    query = app_ctx.queries.get(name)
     if query is None:
         raise NotFound(f"no named query {name!r}; the list is at /api")
     table = answer_formats(query)
-    fmt = choose_format(table)
+    fmt = choose_format(table, req=req)
     values: dict[str, str] = {}
-    for key, given in request.args.lists():
+    for key, given in req.args.lists():
         if key in RESERVED:
             continue
         if len(given) > 1:
@@ -126,8 +166,11 @@ def run(name: str) -> Response:
     substitutions = query.bindings(values)
     # A curated query may use the WDQS label service: answered by a rewrite, in the languages
     # of the request when it says [AUTO_LANGUAGE] (then the tag and Vary name them).
-    labels = rewrite_labels(query.text, ctx().store.prefixes,
-                            parse_accept_language(request.headers.get("Accept-Language")))
+    if curated_facts(query.text)[1]:  # only a SERVICE clause can be the label service
+        labels = rewrite_labels(query.text, app_ctx.store.prefixes,
+                                parse_accept_language(req.headers.get("Accept-Language")))
+    else:
+        labels = Rewrite(query.text)
     tagged: object = sorted(values.items())
     if labels.auto_language:
         tagged = [tagged, list(labels.languages)]
@@ -138,10 +181,10 @@ def run(name: str) -> Response:
         if labels.auto_language:
             cached_answer.vary.add("Accept-Language")
         return cached_answer
-    check_text(query.text, ctx().settings.max_query_depth)  # a curated query, but a setting
+    _check_curated(query.text, app_ctx.settings.max_query_depth)  # curated, but a setting
     select_fmt = fmt if table is SELECT_FORMATS else SELECT_FORMATS["json"]
     graph_fmt = fmt if table is GRAPH_FORMATS else GRAPH_FORMATS["turtle"]
-    result = ctx().run_query(labels.text, select_format=select_fmt, graph_format=graph_fmt,
+    result = app_ctx.run_query(labels.text, select_format=select_fmt, graph_format=graph_fmt,
                              substitutions=substitutions)
     response = negotiated(result.body, fmt, variant=variant, weak=True)
     if labels.auto_language:

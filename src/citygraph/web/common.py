@@ -10,6 +10,7 @@ from flask import Flask, Response, render_template, request, url_for
 from flask_compress import Compress
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import quote_etag
 
 from ..errors import CitygraphError
 from ..formats import Format
@@ -25,6 +26,12 @@ COMPRESSED_TYPES = [
 #: Request headers that can make an answer conditional (304, 412) or partial (Range).
 CONDITIONAL_HEADERS = ("If-None-Match", "If-Match", "If-Modified-Since", "If-Unmodified-Since",
                        "Range", "If-Range")
+
+#: The same as WSGI environ keys (looked up directly: cheaper than the request's header view).
+CONDITIONAL_KEYS = tuple("HTTP_" + name.upper().replace("-", "_") for name in CONDITIONAL_HEADERS)
+
+#: What every cached answer varies by.
+VARY = "Accept, Accept-Encoding"
 
 
 def install(app: Flask) -> None:
@@ -72,13 +79,22 @@ def cached(response: Response, variant: str = "", weak: bool = False) -> Respons
     """
     app_ctx = ctx()
     tag = app_ctx.version + (f"-{variant}" if variant else "")
-    response.set_etag(tag, weak=weak)
-    response.cache_control.public = True
-    response.cache_control.max_age = app_ctx.settings.cache_seconds
-    response.headers["X-Citygraph-Version"] = app_ctx.version
-    response.vary.add("Accept")
-    response.vary.add("Accept-Encoding")
-    if any(name in request.headers for name in CONDITIONAL_HEADERS):
+    headers = response.headers
+    # Written as whole header values when the response has none yet: werkzeug's Cache-Control
+    # and Vary objects re-serialise the header (and rescan every header) on each change.
+    headers["ETag"] = quote_etag(tag, weak)
+    if "Cache-Control" in headers:
+        response.cache_control.public = True
+        response.cache_control.max_age = app_ctx.settings.cache_seconds
+    else:
+        headers["Cache-Control"] = f"public, max-age={app_ctx.settings.cache_seconds}"
+    headers["X-Citygraph-Version"] = app_ctx.version
+    if "Vary" in headers:
+        response.vary.update(("Accept", "Accept-Encoding"))
+    else:
+        headers["Vary"] = VARY
+    environ = request.environ
+    if any(key in environ for key in CONDITIONAL_KEYS):
         response.make_conditional(request)  # in place: a 304 (or 412) when a tag matches
     return response
 
@@ -88,7 +104,8 @@ def unchanged(variant: str) -> Response | None:
 
     Lets a query view answer a revalidation before it runs the query.
     """
-    if request.method not in ("GET", "HEAD") or not request.if_none_match:
+    if "HTTP_IF_NONE_MATCH" not in request.environ or request.method not in ("GET", "HEAD") \
+            or not request.if_none_match:
         return None
     response = cached(Response(status=200), variant, weak=True)
     return response if response.status_code == 304 else None

@@ -78,8 +78,10 @@ class Metrics:
                       registry=reg)
         size = Gauge("citygraph_workers", "Worker processes a pool is made of", labels,
                      registry=reg)
+        # Children resolved once: labels() takes a lock and builds a key on every call.
+        self._durations = {pool: self.duration.labels(pool) for pool in POOLS}
+        self._answered: dict[tuple[str, int], Any] = {}
         for pool in POOLS:
-            self.duration.labels(pool)
             for counter in self.counters.values():
                 counter.labels(pool)
             alive.labels(pool).set_function(functools.partial(_state, app_ctx, pool, 0))
@@ -96,7 +98,8 @@ class Metrics:
     def heard(self, pool: str, event: str, seconds: float) -> None:
         """Count one event of a pool of worker processes (an executor observer)."""
         if event == "query":
-            self.duration.labels(pool).observe(seconds)
+            child = self._durations.get(pool)
+            (child if child is not None else self.duration.labels(pool)).observe(seconds)
         elif event in EVENTS:
             self.counters[EVENTS[event]].labels(pool).inc()
 
@@ -105,7 +108,11 @@ class Metrics:
         rule = request.url_rule
         route = rule.endpoint if rule is not None else UNMATCHED
         status = response.status_code
-        self.requests.labels(route, str(status)).inc()
+        child = self._answered.get((route, status))
+        if child is None:  # routes and status codes are few: their children are kept
+            child = self._answered.setdefault((route, status),
+                                              self.requests.labels(route, str(status)))
+        child.inc()
         if status == 429:
             self.rate_limited.inc()
         return response

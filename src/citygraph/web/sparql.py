@@ -18,6 +18,7 @@ RDF format; an unknown graph is a 404. Writes (PUT, DELETE, PATCH, or a POST of 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 import sys
@@ -176,8 +177,30 @@ def choose_formats(req: Request) -> Formats:
                 return Formats(select, graph)
         raise NotAcceptable(f"format {names[0]!r} is not available; choose one of "
                             + ", ".join([*SELECT_FORMATS, *GRAPH_FORMATS]))
-    accept = req.headers.get("Accept")
+    return negotiated_formats(req.headers.get("Accept"))
+
+
+#: Accept headers up to this length have their negotiation remembered (clients send a few).
+ACCEPT_MEMO_LENGTH = 512
+
+
+def negotiated_formats(accept: str | None) -> Formats:
+    """The result format and graph format an Accept header asks for (remembered for short
+    headers: the same few come with every request of a client).
+
+    >>> negotiated_formats("text/turtle").variant
+    '-.turtle'
+    """
+    if accept is not None and len(accept) > ACCEPT_MEMO_LENGTH:
+        return _negotiate_both(accept)
+    return _negotiate_memo(accept)
+
+
+def _negotiate_both(accept: str | None) -> Formats:
     return Formats(negotiate(accept, SELECT_FORMATS), negotiate(accept, GRAPH_FORMATS))
+
+
+_negotiate_memo = functools.lru_cache(maxsize=256)(_negotiate_both)
 
 
 def _not_acceptable(kind: str, table: Mapping[str, Format]) -> NotAcceptable:
@@ -203,11 +226,12 @@ def _query_variant(protocol: ProtocolRequest, formats: Formats, base: str | None
 def endpoint() -> BaseResponse:
     """The SPARQL 1.1 Protocol: run a query, or describe the service when there is none."""
     app_ctx = ctx()
-    if is_graph_store_request(request):
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]  # not the proxy
+    if is_graph_store_request(req):
         return graph_store_read(app_ctx)
-    protocol = read_request(request, app_ctx.settings.max_query_bytes)
+    protocol = read_request(req, app_ctx.settings.max_query_bytes)
     if protocol.query is None:
-        if request.method in ("GET", "HEAD"):
+        if req.method in ("GET", "HEAD"):
             return service_description_response(app_ctx)
         raise BadRequest("missing query: send the SPARQL query as 'query' (form) or as an "
                          f"{SPARQL_QUERY} body")
@@ -220,10 +244,10 @@ def endpoint() -> BaseResponse:
     # The WDQS label service is answered here, by rewriting the text into plain SPARQL (400 for a
     # shape it cannot answer): it never reaches the SERVICE allowlist, nor the network.
     labels = rewrite_labels(protocol.query, app_ctx.store.prefixes,
-                            parse_accept_language(request.headers.get("Accept-Language")))
+                            parse_accept_language(req.headers.get("Accept-Language")))
     original = protocol.query
     protocol = dataclasses.replace(protocol, query=labels.text)
-    formats = choose_formats(request)
+    formats = choose_formats(req)
     if formats.select is None and formats.graph is None:
         raise NotAcceptable("none of the media types in Accept can be produced; available: "
                             + ", ".join(f.media_type for f in [*SELECT_FORMATS.values(),
@@ -234,11 +258,12 @@ def endpoint() -> BaseResponse:
         raise _not_acceptable("CONSTRUCT or DESCRIBE", GRAPH_FORMATS)
     if form in ("select", "ask") and formats.select is None and _states_form(original):
         raise _not_acceptable("SELECT or ASK", SELECT_FORMATS)
-    # Relative IRIs resolve against the endpoint's URL: only then does the answer depend on it.
+    # Relative IRIs resolve against the endpoint's URL: only then does the answer depend on it
+    # (and only then is the URL worked out: werkzeug builds it slowly).
     relative = has_relative_iri(original)
-    base = endpoint_base()
+    base = endpoint_base() if relative else None
     # The tag hashes the rewritten text: with [AUTO_LANGUAGE] it holds the request's languages.
-    variant = _query_variant(protocol, formats, base if relative else None)
+    variant = _query_variant(protocol, formats, base)
     cached_answer = unchanged(variant)
     if cached_answer is not None:
         if labels.auto_language:
@@ -363,6 +388,10 @@ def endpoint_base() -> str | None:
 
 _ABSOLUTE_IRI_REF = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:")
 
+#: What a text with a relative IRI reference or an IRI()/URI() call must contain: a ``<`` not
+#: followed by a scheme, or the letters IRI/URI. A text without either needs no lexing.
+_MAYBE_RELATIVE = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.-]*:)|[IU]RI", re.IGNORECASE)
+
 
 def has_relative_iri(text: str) -> bool:
     """True when the answer may depend on the base IRI: the query writes a relative IRI
@@ -374,7 +403,11 @@ def has_relative_iri(text: str) -> bool:
     True
     >>> has_relative_iri("SELECT * WHERE { <http://e/s> ?p ?o FILTER(?o < 3) }")
     False
+    >>> has_relative_iri("SELECT * WHERE { <http://e/s> ?p ?o }")  # no lexing needed
+    False
     """
+    if _MAYBE_RELATIVE.search(text) is None:
+        return False
     return any((t.kind == "iri" and not _ABSOLUTE_IRI_REF.match(t.text))
                or (t.kind == "keyword" and t.text.upper() in ("IRI", "URI")) for t in tokens(text))
 
