@@ -294,9 +294,40 @@ class Analysis:
         return self.first_keyword in UPDATE_KEYWORDS
 
 
-@lru_cache(maxsize=16)  # a request asks several questions of one text; threads share it
+#: Texts up to this many characters are remembered in the larger cache: every curated query and
+#: the usual hand-written ones, so a server answering a mix of them lexes each once.
+SHORT_TEXT = 4096
+
+
 def analyse(text: str) -> Analysis:
-    """Everything the checks need from one pass over ``text`` (cached: a request asks several)."""
+    """Everything the checks need from one pass over ``text`` (cached: a request asks several).
+
+    Two caches, shared by the threads: 256 texts of up to :data:`SHORT_TEXT` characters, and 16
+    longer ones (a 64 KiB text's analysis holds an entry per prefixed name: few of those are kept).
+    """
+    if len(text) <= SHORT_TEXT:
+        return _analyse_short(text)
+    return _analyse_long(text)
+
+
+def forget_analyses() -> None:
+    """Forget every remembered analysis (for benchmarks that time the lexer itself)."""
+    _analyse_short.cache_clear()
+    _analyse_long.cache_clear()
+
+
+@lru_cache(maxsize=256)
+def _analyse_short(text: str) -> Analysis:
+    return _analyse(text)
+
+
+@lru_cache(maxsize=16)
+def _analyse_long(text: str) -> Analysis:
+    return _analyse(text)
+
+
+def _analyse(text: str) -> Analysis:
+    """One pass over ``text``: what :func:`analyse` returns."""
     form: str | None = None
     first_keyword: str | None = None
     empty = True
