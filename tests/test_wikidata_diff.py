@@ -357,6 +357,21 @@ def test_data_changes_flow_through(extended: Settings) -> None:
     assert "friendship" in bonn["findings"][0]["reason"]
 
 
+P190 = "http://www.wikidata.org/prop/direct/P190"
+
+
+def rows_json(rows: list[list[str]]) -> bytes:
+    """A WDQS JSON result with one row a line (row N on line N + 2): item, twin and maybe a start."""
+    cells = []
+    for row in rows:
+        cell = {"item": {"type": "uri", "value": WD + row[0]}, "twin": {"type": "uri", "value": WD + row[1]}}
+        if len(row) > 2:
+            cell["start"] = {"type": "literal", "value": row[2]}
+        cells.append(json.dumps(cell))
+    return ('{"head": {"vars": ["item", "twin", "start"]},\n "results": {"bindings": [\n'
+            + ",\n".join(cells) + "\n]}}\n").encode()
+
+
 BAD_INPUTS = [
     ("truncated.json", b'{"head": {"vars": ["item", "twin"]}, "results": {"bindings": [\n  {"item": ',
      ["truncated.json, line 2", "not valid JSON"]),
@@ -366,7 +381,8 @@ BAD_INPUTS = [
     ("value.json", json.dumps({"head": {"vars": ["item", "twin"]}, "results": {"bindings": [
         {"item": {"type": "literal", "value": "Dortmund"},
          "twin": {"type": "uri", "value": WD + "Q1"}}]}}).encode(),
-     ["value.json", "result row 1, ?item", "'Dortmund' is not a Wikidata item"]),
+     ["value.json, line 1", "result row 1 (1-based) of results.bindings: ?item",
+      "'Dortmund' is not a Wikidata item"]),
     ("binary.bin", bytes(range(256)) * 4, ["binary.bin, line 1", "binary file"]),
     ("latin1.tsv", "Q1\tQ2\nQ3\tQ4 Görlitz\n".encode("latin-1"), ["latin1.tsv, line 2", "not UTF-8"]),
     ("bad.tsv", b"Q1295\tQ41604\nQ1295\tQ39121\nQ1295 Q908\n", ["bad.tsv, line 3", "TAB-separated"]),
@@ -380,6 +396,37 @@ BAD_INPUTS = [
     ("other.ttl", b"<http://www.wikidata.org/entity/Q1> <http://www.w3.org/2000/01/rdf-schema#label> "
                   b"\"x\" .\n", ["other.ttl", "no P190"]),
     ("broken.tsv.gz", b"\x1f\x8b\x08\x00garbage", ["broken.tsv.gz", "gzip"]),
+    # A QID of 5000 digits next to a held item (int() refuses more than 4300 digits).
+    ("hugeq.tsv", f"Q1295\tQ41604\nQ1295\tQ{'9' * 5000}\n".encode(),
+     ["hugeq.tsv, line 2", "(5000 digits) is not a QID", "at most 12 digits"]),
+    ("hugeq1.tsv", f"Q1295\tQ{'9' * 5000}\n".encode(),
+     ["hugeq1.tsv, line 1", "(5000 digits) is not a QID"]),
+    ("hugeq.json", rows_json([[DORTMUND, AMIENS], [DORTMUND, "Q" + "9" * 5000]]),
+     ["hugeq.json, line 4", "result row 2 (1-based) of results.bindings: ?twin",
+      "(5000 digits) is not a QID"]),
+    ("hugeq.nt", (f"<{WD}Q1295> <{P190}> <{WD}Q41604> .\n"
+                  f"<{WD}Q1295> <{P190}> <{WD}Q{'9' * 5000}> .\n").encode(),
+     ["hugeq.nt, line 2", "(5000 digits) is not a QID"]),
+    # Dates that cannot exist.
+    ("badmod.ttl", b"@prefix schema: <http://schema.org/> .\n"
+                   b"@prefix wdt: <http://www.wikidata.org/prop/direct/> .\n"
+                   b"<http://www.wikidata.org/entity/Q1295> wdt:P190\n"
+                   b"  <http://www.wikidata.org/entity/Q41604> ;\n"
+                   b'  schema:dateModified "2016-02-30T00:00:00Z" .\n',
+     ["badmod.ttl, line 5", "schema:dateModified", "'2016-02-30T00:00:00Z' is not a real date",
+      "February 2016 has 29 days"]),
+    ("badmonth.json", rows_json([[DORTMUND, KUMASI], [DORTMUND, AMIENS, "1960-13-45T00:00:00Z"]]),
+     ["badmonth.json, line 4", "result row 2 (1-based)", "?start: '1960-13-45T00:00:00Z' is not a real date",
+      "no month 13"]),
+    ("feb30.json", rows_json([[DORTMUND, KUMASI, "2023-02-29T00:00:00Z"]]),
+     ["feb30.json, line 3", "result row 1 (1-based)", "February 2023 has 28 days"]),
+    ("badstart.ttl", b"@prefix wd: <http://www.wikidata.org/entity/> .\n"
+                     b"@prefix p: <http://www.wikidata.org/prop/> .\n"
+                     b"@prefix ps: <http://www.wikidata.org/prop/statement/> .\n"
+                     b"@prefix pq: <http://www.wikidata.org/prop/qualifier/> .\n"
+                     b"wd:Q1295 p:P190 wd:s1 .\nwd:s1 ps:P190 wd:Q41604 ;\n"
+                     b'  pq:P580 "1960-13-45T00:00:00Z" .\n',
+     ["badstart.ttl, line 7", "P580", "no month 13"]),
 ]
 
 
@@ -413,3 +460,46 @@ def test_help_documents_exit_codes_and_scope(capsys: pytest.CaptureFixture[str])
     assert code == 0
     assert "no unexpected difference" in out and "Scope:" in out and "--as-of" in out
     assert (REPO / "docs" / "wikidata.md").is_file()
+
+
+def test_unknown_value_twins_are_skipped_and_counted_in_every_reader(settings: Settings, built: BuildResult,
+                                                                     tmp_path: Path) -> None:
+    """A twin that is "unknown value" (WDQS's /.well-known/genid/ IRI, or a blank node) is skipped by
+    the JSON and the RDF readers alike, and the report's header counts it."""
+    genid = "http://www.wikidata.org/.well-known/genid/0f3b1a5e2c6d8e9f"
+    json_path = tmp_path / "genid.json"
+    json_path.write_text(json.dumps({"head": {"vars": ["item", "twin"]}, "results": {"bindings": [
+        {"item": {"type": "uri", "value": WD + DORTMUND}, "twin": {"type": "uri", "value": WD + AMIENS}},
+        {"item": {"type": "uri", "value": WD + DORTMUND}, "twin": {"type": "uri", "value": genid}},
+        {"item": {"type": "uri", "value": WD + LEEDS}, "twin": {"type": "bnode", "value": "b0"}}]}}),
+        encoding="utf-8")
+    nt_path = tmp_path / "genid.nt"
+    nt_path.write_text(f"<{WD}{DORTMUND}> <{P190}> <{WD}{AMIENS}> .\n<{WD}{DORTMUND}> <{P190}> <{genid}> .\n"
+                       f"<{WD}{LEEDS}> <{P190}> _:b0 .\n", encoding="utf-8")
+    reports = []
+    for path in (json_path, nt_path):
+        code, out, err = diff(settings, path, "--as-of", "2026-01-01")
+        assert code == 1, err
+        assert 'skipped: 2 P190 statement(s) whose twin is "unknown value"' in out
+        assert "of Q1295, Q39121" in out
+        code, report = diff_json(settings, path, "--as-of", "2026-01-01")
+        assert report["extract"]["unknown_twins_skipped"] == 2
+        reports.append(report)
+    assert reports[0]["pairs"] == reports[1]["pairs"]
+    # Leeds's statements are covered (it has one, of unknown value): Leeds → Dortmund is missing.
+    assert categories(pair(reports[0], DORTMUND, LEEDS)) == {"missing-on-wikidata": "unexpected"}
+
+
+def test_time_values_must_be_real_dates() -> None:
+    """Wikidata's 00 digits past the precision are read; a day or month that cannot exist is not."""
+    from citygraph.wikidata.extract import ImpossibleTime, TimeValue
+
+    assert str(TimeValue.parse("+1960-00-00T00:00:00Z", 9)) == "1960"
+    assert str(TimeValue.parse("2024-02-29T00:00:00Z", 11)) == "2024-02-29"
+    assert str(TimeValue.parse("2000-02-29", None)) == "2000"
+    assert TimeValue.parse("nineteen sixty", None) is None
+    for text, precision in (("2023-02-29T00:00:00Z", 11), ("1900-02-29", 9), ("1960-13-01", 9),
+                            ("1960-04-31", None), ("1960-00-00", 10), ("1960-05-00", 11),
+                            ("1960-00-05", 9), ("1960-01-01T25:00:00Z", 11)):
+        with pytest.raises(ImpossibleTime):
+            TimeValue.parse(text, precision)

@@ -353,6 +353,10 @@ def _header(report: Report) -> list[str]:
     lines = [f"citygraph build {report.citygraph.version} compared with {e.path}",
              f"  extract: {e.format}, {len(e.edges)} distinct P190 statements, {qualifiers}; {as_of}",
              f"  scope: {report.scope}"]
+    if e.unknown_twins:
+        items = ", ".join(sorted({q for q, _ in e.unknown_twins}, key=lambda q: int(q[1:])))
+        lines.append(f"  skipped: {len(e.unknown_twins)} P190 statement(s) whose twin is \"unknown value\" "
+                     f"(somevalue; a .well-known/genid IRI or blank node), of {items}: no pair to compare")
     if report.citygraph.unverified:
         names = ", ".join(label or iri for iri, label in report.citygraph.unverified)
         lines.append(f"  not comparable (a partner without a verified QID): {names}")
@@ -416,6 +420,7 @@ def to_json(report: Report) -> dict[str, Any]:
     return {
         "extract": {"path": str(e.path), "format": e.format, "statements": len(e.edges),
                     "qualifiers": e.qualifiers, "sha256": e.sha256,
+                    "unknown_twins_skipped": len(e.unknown_twins),
                     "as_of": report.as_of.isoformat() if report.as_of else None,
                     "as_of_basis": report.as_of_basis or None},
         "citygraph": {"build": report.citygraph.version, "entities": len(report.citygraph.entities),

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from ..errors import CitygraphError
 from ..store import EmbeddedStore
 from ..vocab import instance_namespace
-from .extract import TimeValue, _qid
+from .extract import ImpossibleTime, TimeValue, _qid
 from .view import view_graph_iri
 
 PREFIXES = """PREFIX cg: <https://w3id.org/citygraph/ontology#>
@@ -180,10 +181,10 @@ def load_citygraph(store: EmbeddedStore, base_iri: str, languages: tuple[str, ..
         item, twin = _qid(_value(row["item"])), _qid(_value(row["twin"]))
         if item is None or twin is None:
             continue
-        start = TimeValue.parse(_value(row["start"]), _int(row["precision"])) if row["start"] else None
+        start = _parse(_value(row["start"]), _int(row["precision"])) if row["start"] else None
         end: TimeValue | str | None = None
         if isinstance(row["end"], ox.Literal):
-            end = TimeValue.parse(row["end"].value, _int(row["endPrecision"]))
+            end = _parse(row["end"].value, _int(row["endPrecision"]))
         elif row["end"] is not None:
             end = "unknown"
         statements[_value(row["statement"])] = Statement(
@@ -204,8 +205,8 @@ def load_citygraph(store: EmbeddedStore, base_iri: str, languages: tuple[str, ..
             _value(row["url"]) or None, _qid(_value(row["statedIn"])) if row["statedIn"] else None,
             title.value if isinstance(title, ox.Literal) else None,
             (title.language or None) if isinstance(title, ox.Literal) else None,
-            TimeValue.parse(_value(row["published"]), 11) if row["published"] else None,
-            TimeValue.parse(_value(row["retrieved"]), 11) if row["retrieved"] else None))
+            _parse(_value(row["published"]), 11) if row["published"] else None,
+            _parse(_value(row["retrieved"]), 11) if row["retrieved"] else None))
     partnerships: dict[str, Partnership] = {}
     for row in _rows(store, """SELECT ?partnership ?kind ?status ?qa ?qb ?label WHERE {
               ?partnership a cg:Partnership ; cg:kind ?kind ; cg:partner ?a, ?b . FILTER (?a != ?b)
@@ -242,10 +243,18 @@ def load_citygraph(store: EmbeddedStore, base_iri: str, languages: tuple[str, ..
     namespace = instance_namespace(base_iri) + "source/"
     for name in sources:
         for row in _rows(store, f"SELECT ?date WHERE {{ <{namespace}{name}> dcterms:date ?date }}"):
-            value = TimeValue.parse(_value(row["date"]), 11)
+            value = _parse(_value(row["date"]), 11)
             if value is not None:
                 citygraph.source_dates[name] = value
     return citygraph
+
+
+def _parse(text: str, precision: int | None) -> TimeValue | None:
+    """A time value of the build (an error, never a traceback, for a date that cannot exist)."""
+    try:
+        return TimeValue.parse(text, precision)
+    except ImpossibleTime as exc:
+        raise CitygraphError(f"the build's Wikidata view states an impossible date: {exc}") from None
 
 
 def _int(term: object) -> int | None:
