@@ -65,6 +65,16 @@ def view_pairs(settings: Settings) -> set[tuple[str, str]]:
     return {(s["a"].value.rsplit("/", 1)[1], s["b"].value.rsplit("/", 1)[1]) for s in rows}  # type: ignore
 
 
+def covered_cities(settings: Settings) -> set[str]:
+    """The QIDs of the cities whose twinnings the build covers: it states how many they have."""
+    store = EmbeddedStore(settings.dist_dir)
+    rows = store.query("""SELECT DISTINCT ?q WHERE {
+        { ?c cg:numberOfTwinnings ?n }
+        UNION { ?x a cg:Claim ; rdf:subject ?c ; rdf:predicate cg:numberOfTwinnings }
+        ?c cg:wikidataEntity ?q }""")
+    return {s["q"].value.rsplit("/", 1)[1] for s in rows}  # type: ignore[union-attr]
+
+
 def wdqs_json(rows: list[dict[str, str]], variables: list[str] | None = None) -> str:
     """A WDQS SPARQL JSON result with the given rows (item/twin as entity IRIs, start as dateTime)."""
     variables = variables or sorted({k for r in rows for k in r})
@@ -127,13 +137,26 @@ def test_crawl_scope_and_outside_pairs(settings: Settings, built: BuildResult,
     assert code == 1
     outside = [p for p in full["pairs"] if p["verdict"] == "outside"]
     assert len(outside) == report["summary"]["outside"]
-    assert all("citygraph holds no entity" in p["findings"][0]["reason"] for p in outside)
     store = EmbeddedStore(settings.dist_dir)
     held = {s["q"].value.rsplit("/", 1)[1]  # type: ignore[union-attr]
             for s in store.query("SELECT ?q WHERE { ?e cg:wikidataEntity ?q }")}  # type: ignore[union-attr]
     assert len(held) == report["citygraph"]["entities"]
-    for p in outside:  # exactly one of the two items is held
-        assert (p["item"]["qid"] in held) != (p["twin"]["qid"] in held)
+    covered = covered_cities(settings)
+    assert DORTMUND in covered and BUFFALO not in covered and CAPE_COAST not in covered
+    for p in outside:  # one item held; or both, neither covered, and no partnership or claim
+        qids = {p["item"]["qid"], p["twin"]["qid"]}
+        if len(qids & held) == 1:
+            assert "citygraph holds no entity" in p["findings"][0]["reason"]
+        else:
+            assert qids <= held and not qids & covered and not p["citygraph"]["partnerships"]
+            assert "does not cover the twinnings of either" in p["findings"][0]["reason"]
+    # Buffalo and Cape Coast: held only as partners of Dortmund and Bonn; no statement about their
+    # own twinnings, so their P190 pair is outside, not a difference.
+    assert categories(pair(full, BUFFALO, CAPE_COAST)) == {"outside": "outside"}
+    assert not [p for p in report["pairs"] if {p["item"]["qid"], p["twin"]["qid"]} == {BUFFALO, CAPE_COAST}]
+    for p in report["pairs"]:  # a pair without partnership or claim is a difference only if covered
+        if "not-in-citygraph" in categories(p) and "no partnership" in p["findings"][0]["reason"]:
+            assert {p["item"]["qid"], p["twin"]["qid"]} & covered
 
 
 def test_relations_file_and_gzip_give_the_same_report(settings: Settings, built: BuildResult,
@@ -333,6 +356,10 @@ def test_data_changes_flow_through(extended: Settings) -> None:
     assert code == 1
     assert categories(pair(report, DORTMUND, ACCRA)) == {"planned": "expected"}
     assert categories(pair(report, DORTMUND, CAPE_COAST)) == {"missing-on-wikidata": "expected"}
+    # The data now states how many twinnings Buffalo has: Buffalo–Cape Coast becomes a difference.
+    buffalo_cape = pair(report, BUFFALO, CAPE_COAST)
+    assert categories(buffalo_cape) == {"not-in-citygraph": "unexpected"}
+    assert "covers the twinnings of Buffalo (Q40435)" in buffalo_cape["findings"][0]["reason"]
     ended = pair(report, "Q2758", ACCRA)
     assert categories(ended) == {"missing-on-wikidata": "unexpected"}
     assert ended["citygraph"]["partnerships"][0]["status"] == "ended"

@@ -3,7 +3,11 @@
 Scope: the unordered pairs of items that are P190 on either side and have an entity citygraph holds
 (an entity with a verified QID, ``cg:wikidataEntity``). A pair whose two items citygraph holds is
 compared; a pair of the extract whose other item citygraph does not hold is *outside*: citygraph can
-neither confirm nor refute it (it is counted, and listed with ``--all``, never a difference).
+neither confirm nor refute it (it is counted, and listed with ``--all``, never a difference). So is
+a pair of two held items for which citygraph has neither a partnership nor a P190 claim, unless one
+of them is a city whose twinnings citygraph covers (the data states how many it has,
+``cg:numberOfTwinnings``): citygraph says nothing about the twinnings of a city it holds only as
+another's partner.
 
 Every finding has a verdict: ``agree``, ``expected`` (a difference with a reason that makes it no
 conflict: a planned twinning is not on Wikidata; a twinning that started after the extract's date
@@ -38,7 +42,8 @@ CATEGORIES = {
     "start-missing-on-wikidata": "citygraph has a start, the extract's statement has no P580",
     "start-missing-in-citygraph": "the extract has a start, citygraph's sources give none",
     "end-differs": "an end (P582) on one side only, or different ends",
-    "outside": "P190 on Wikidata with an item citygraph does not hold",
+    "outside": "P190 on Wikidata with an item citygraph does not hold, or between two items whose "
+               "twinnings citygraph does not cover (no partnership, no claim, no cg:numberOfTwinnings)",
 }
 
 
@@ -340,7 +345,16 @@ def _judge_not_in_citygraph(pair: Pair, citygraph: Citygraph) -> None:
         sources = ", ".join(sorted({c.source_label for c in claims if c.source_label})) or "a source"
         reason = f"citygraph keeps it only as a claim (source: {sources}), not as a twinning"
     else:
-        reason = "citygraph records no partnership between them"
+        covering = [q for q in (pair.a, pair.b) if q in citygraph.covered]
+        if not covering:
+            pair.add("outside", OUTSIDE, f"Wikidata: {pair.directions_text}; citygraph records no "
+                     "partnership between them and does not cover the twinnings of either (it states "
+                     "no number of twinnings, cg:numberOfTwinnings, for them), so it can neither confirm "
+                     "nor refute this pair")
+            return
+        names = " and ".join(pair.name(q) for q in covering)
+        reason = (f"citygraph records no partnership between them, though it covers the twinnings of "
+                  f"{names} (it states how many there are)")
     pair.add("not-in-citygraph", UNEXPECTED, f"Wikidata: {pair.directions_text}; {reason}")
 
 

@@ -102,6 +102,9 @@ class Citygraph:
     unverified: list[tuple[str, str]]
     #: The ``dcterms:date`` of the source nodes asked for (local name under ``{base}id/source/``).
     source_dates: dict[str, TimeValue] = field(default_factory=dict)
+    #: The QIDs of the cities whose twinnings citygraph covers: the data states how many twinnings
+    #: they have (``cg:numberOfTwinnings``, as a fact or as a ``cg:Claim``).
+    covered: set[str] = field(default_factory=set)
 
     @property
     def qids(self) -> set[str]:
@@ -240,6 +243,7 @@ def load_citygraph(store: EmbeddedStore, base_iri: str, languages: tuple[str, ..
         unverified.append((_value(row["partnership"]), _value(row["label"])))
     citygraph = Citygraph(base_iri, store.version, entities, sorted(statements.values(), key=lambda s: s.iri),
                           list(partnerships.values()), claims, unverified)
+    citygraph.covered = twinnings_covered(store)
     namespace = instance_namespace(base_iri) + "source/"
     for name in sources:
         for row in _rows(store, f"SELECT ?date WHERE {{ <{namespace}{name}> dcterms:date ?date }}"):
@@ -247,6 +251,18 @@ def load_citygraph(store: EmbeddedStore, base_iri: str, languages: tuple[str, ..
             if value is not None:
                 citygraph.source_dates[name] = value
     return citygraph
+
+
+#: The cities whose twinnings the data covers: it states how many they have, as a fact or a claim.
+COVERED_QUERY = """SELECT DISTINCT ?qid WHERE {
+  { ?city cg:numberOfTwinnings ?count }
+  UNION { ?claim a cg:Claim ; rdf:subject ?city ; rdf:predicate cg:numberOfTwinnings }
+  ?city cg:wikidataEntity ?qid }"""
+
+
+def twinnings_covered(store: EmbeddedStore) -> set[str]:
+    """The QIDs of the cities whose twinnings citygraph covers (see :data:`COVERED_QUERY`)."""
+    return {q for row in _rows(store, COVERED_QUERY) if (q := _qid(_value(row["qid"])))}
 
 
 def _parse(text: str, precision: int | None) -> TimeValue | None:
