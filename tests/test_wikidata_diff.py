@@ -182,6 +182,12 @@ def test_as_of_decides_what_is_expected(settings: Settings, built: BuildResult) 
     assert categories(pair(report, DORTMUND, KUMASI)) == {"missing-on-wikidata": "unexpected"}
     assert categories(pair(report, DORTMUND, ZHYTOMYR)) == {"missing-on-wikidata": "expected"}
     assert report["extract"]["as_of_basis"] == "--as-of"
+    code, report = diff_json(settings, CRAWL, "--as-of", "2024-05-14")  # the extract's own date
+    assert "it started on or before the extract's date (2024-05-14)" in \
+        pair(report, DORTMUND, KUMASI)["findings"][0]["reason"]
+    code, report = diff_json(settings, CRAWL, "--as-of", "2025-06-01")  # within Zhytomyr's year
+    assert "it may have started on or before the extract's date (2025-06-01, within 2025)" in \
+        pair(report, DORTMUND, ZHYTOMYR)["findings"][0]["reason"]
     code, out, err = diff(settings, CRAWL, "--as-of", "June 2024")
     assert code == 2 and "--as-of 'June 2024'" in err and "YYYY-MM-DD" in err
 
@@ -373,8 +379,29 @@ def test_data_changes_flow_through(extended: Settings) -> None:
     code, report = diff_json(extended, path, "--as-of", "2026-01-01")
     buffalo = pair(report, DORTMUND, BUFFALO)
     assert categories(buffalo) == {"agree": "agree", "start-differs": "unexpected"}
-    assert "does not prefer" in buffalo["findings"][1]["reason"]
-    assert "1978 (dortmund.de" in buffalo["findings"][1]["reason"]
+    # Per direction: Dortmund → Buffalo has 1977, a value citygraph does not prefer; Buffalo →
+    # Dortmund has 1978, the preferred one, and is no finding.
+    assert [f["reason"].split(":")[0] for f in buffalo["findings"][1:]] == [
+        "Dortmund (Q1295) → Buffalo (Q40435)"]
+    reason = buffalo["findings"][1]["reason"]
+    assert "start 1977 (the value of a source citygraph does not prefer: English Wikipedia" in reason
+    assert "1978 (dortmund.de" in reason and "1978 (the value" not in reason
+    assert buffalo["wikidata"]["starts_by_direction"] == {
+        f"{DORTMUND}>{BUFFALO}": [{"value": "1977", "precision": None}],
+        f"{BUFFALO}>{DORTMUND}": [{"value": "1978", "precision": None}]}
+    # One statement with two starts (one row per start): each value is named for what it is.
+    path.write_text(wdqs_json([{"item": DORTMUND, "twin": BUFFALO, "start": "1977-01-01T00:00:00Z",
+                                "statement": "s1"},
+                               {"item": DORTMUND, "twin": BUFFALO, "start": "1978-01-01T00:00:00Z",
+                                "statement": "s1"},
+                               {"item": BUFFALO, "twin": DORTMUND, "start": "1978-01-01T00:00:00Z"}],
+                              ["item", "twin", "start", "statement"]), encoding="utf-8")
+    code, report = diff_json(extended, path, "--as-of", "2026-01-01")
+    findings = pair(report, DORTMUND, BUFFALO)["findings"][1:]
+    assert len(findings) == 1 and findings[0]["reason"].startswith(
+        "Dortmund (Q1295) → Buffalo (Q40435): Wikidata: start 1977 (the value of a source citygraph does "
+        "not prefer: English Wikipedia")
+    assert "; 1978 (the start citygraph goes by); citygraph: 1978 (dortmund.de" in findings[0]["reason"]
     # A friendship that Wikidata states as P190 is on Wikidata but not a twinning in citygraph.
     (extended.root / "bonn.json").write_text(wdqs_json([{"item": DORTMUND, "twin": "Q586"}],
                                                        ["item", "twin"]), encoding="utf-8")
@@ -530,3 +557,39 @@ def test_time_values_must_be_real_dates() -> None:
                             ("1960-00-05", 9), ("1960-01-01T25:00:00Z", 11)):
         with pytest.raises(ImpossibleTime):
             TimeValue.parse(text, precision)
+
+
+def test_starts_are_compared_per_direction(settings: Settings, built: BuildResult, tmp_path: Path) -> None:
+    """Each P190 statement has its own P580: Kumasi → Dortmund without a start is reported even
+    though Dortmund → Kumasi has the right one (2024-05-14), which is no finding."""
+    path = tmp_path / "kumasi.json"
+    path.write_text(wdqs_json([
+        {"item": DORTMUND, "twin": KUMASI, "start": "2024-05-14T00:00:00Z", "startPrecision": "11"},
+        {"item": KUMASI, "twin": DORTMUND}], ["item", "twin", "start", "startPrecision"]), encoding="utf-8")
+    code, report = diff_json(settings, path, "--as-of", "2026-01-01")
+    kumasi = pair(report, DORTMUND, KUMASI)
+    assert categories(kumasi) == {"agree": "agree", "start-missing-on-wikidata": "unexpected"}
+    assert [f["reason"] for f in kumasi["findings"][1:]] == [
+        "Kumasi (Q182059) → Dortmund (Q1295): the extract's statement has no start (P580) (the statement "
+        "Dortmund (Q1295) → Kumasi (Q182059) has 2024-05-14); citygraph: "
+        + kumasi["findings"][1]["reason"].split("; citygraph: ", 1)[1]]
+    assert "2024-05-14" in kumasi["findings"][1]["reason"].split("; citygraph: ", 1)[1]
+
+
+def test_an_agreement_citygraph_has_only_from_wikidata_is_circular(
+        settings: Settings, built: BuildResult, crawl_report: tuple[int, dict[str, Any]]) -> None:
+    """Bonn–Cape Coast is in citygraph only from the 2016 crawl: its agreement with that crawl is
+    labelled circular in JSON, text and CSV; Dortmund–Amiens (from dortmund.de) is not."""
+    _, report = crawl_report
+    bonn = pair(report, "Q586", CAPE_COAST)
+    assert bonn["verdict"] == "agree" and bonn["circular"] is True
+    assert "circular: citygraph has this pair only from Wikidata" in bonn["findings"][0]["reason"]
+    assert pair(report, DORTMUND, AMIENS)["circular"] is False
+    assert report["summary"]["agree_circular"] == len([p for p in report["pairs"] if p["circular"]]) >= 1
+    _, out, _ = diff(settings, CRAWL)
+    assert "Bonn (Q586) – Cape Coast (Q221283) [circular: citygraph has this pair only from Wikidata]" in out
+    assert "Dortmund (Q1295) – Amiens (Q41604)\n" in out
+    _, out, _ = diff(settings, CRAWL, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {r["circular"] for r in rows if {r["item"], r["twin"]} == {"Q586", CAPE_COAST}} == {"true"}
+    assert {r["circular"] for r in rows if {r["item"], r["twin"]} == {DORTMUND, AMIENS}} == {"false"}

@@ -152,6 +152,12 @@ class TimeValue:
         return date(self.year, self.month if p >= 10 and self.month else 1,
                     self.day if p >= 11 and self.day else 1)
 
+    def latest(self) -> date:
+        """The last day the value can stand for (1960 at year precision: 1960-12-31)."""
+        p = self.effective_precision
+        month = self.month if p >= 10 and self.month else 12
+        return date(self.year, month, self.day if p >= 11 and self.day else days_in_month(self.year, month))
+
     def __str__(self) -> str:
         p = self.effective_precision
         return (f"{self.year:04d}" + (f"-{self.month:02d}" if p >= 10 else "")
@@ -183,15 +189,20 @@ class Extract:
     #: P190 statements whose twin is "unknown value" (somevalue): (item, the skolem IRI or blank node);
     #: skipped, as no pair can be made of them, and counted in the report.
     unknown_twins: set[tuple[str, str]] = field(default_factory=set)
+    #: The statements that can carry qualifiers (the statement form of RDF, every row of a WDQS
+    #: result with a start or end column); a ``wdt:`` triple alone cannot.
+    qualified: set[tuple[str, str]] = field(default_factory=set)
     _subjects: set[str] | None = field(default=None, repr=False)
     _subjects_of: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     def add(self, subject: str, obj: str, starts: Iterable[TimeValue] = (),
-            ends: Iterable[TimeValue | None] = ()) -> None:
+            ends: Iterable[TimeValue | None] = (), qualified: bool = False) -> None:
         """Record a P190 statement ``subject`` → ``obj`` with its starts and ends."""
         if subject == obj:
             return
         self.edges.add((subject, obj))
+        if qualified:
+            self.qualified.add((subject, obj))
         self.statements += 1
         for start in starts:
             self.starts.setdefault((subject, obj), set()).add(start)
@@ -205,6 +216,12 @@ class Extract:
             self._subjects_of = set(self.edges)
             self._subjects = {s for s, _ in self.edges}
         return self._subjects | self.covered
+
+    def lacks(self, subject: str, obj: str) -> bool:
+        """Whether the extract shows that Wikidata lacks ``subject`` → ``obj``: it has no such statement
+        but has statements of ``subject`` (a WDQS result of one city's twins says nothing about the
+        statements of its twins, so their directions are not judged)."""
+        return (subject, obj) not in self.edges and subject in self.subjects
 
     def touching(self, qids: set[str]) -> set[frozenset[str]]:
         """The unordered pairs of the extract that have an item of ``qids``."""
@@ -532,7 +549,7 @@ def read_wdqs_json(path: Path, text: str | None = None, data: bytes | None = Non
                 extract.ends.setdefault((qids[0], qids[1]), set()).add(e)
             continue
         seen[key] = None
-        extract.add(qids[0], qids[1], starts, ends)
+        extract.add(qids[0], qids[1], starts, ends, qualified=extract.qualifiers)
     return extract
 
 
@@ -615,7 +632,7 @@ def read_rdf(path: Path, text: str | None = None, data: bytes | None = None) -> 
                 continue
             starts = times(node, PQ_P580, PQV_P580)
             ends = times(node, PQ_P582, PQV_P582)
-            extract.add(item, twin, [s for s in starts if s is not None], ends)
+            extract.add(item, twin, [s for s in starts if s is not None], ends, qualified=True)
             statement_edges.add((item, twin))
     for quad in store.quads_for_pattern(None, P190_DIRECT, None):
         item = entity(quad.subject)

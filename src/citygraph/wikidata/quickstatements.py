@@ -19,10 +19,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..vocab import instance_namespace
 from .diff import preferred_starts
-from .extract import KNOWN_EXTRACTS, Extract, TimeValue
-from .side import STARTED, Citygraph, Reference, Statement
+from .extract import Extract, TimeValue
+from .side import STARTED, Citygraph, Reference, Statement, is_wikidata, wikidata_copies
 
 _UNSAFE = re.compile(r"[\t\r\n\"]+|\s{2,}")
 
@@ -70,17 +69,6 @@ class Batch:
         return "".join(line + "\n" for line in self.lines)
 
 
-def wikidata_copies(base_iri: str) -> set[str]:
-    """The source nodes of the data that are copies of Wikidata itself (the extracts citygraph knows)."""
-    return {instance_namespace(base_iri) + "source/" + name for name in KNOWN_EXTRACTS.values()}
-
-
-def _is_wikidata(reference: Reference, copies: set[str]) -> bool:
-    """Whether a reference cites Wikidata itself (a known copy, or a wikidata.org URL)."""
-    return reference.source in copies or bool(reference.url and re.match(
-        r"https?://(www\.)?wikidata\.org/", reference.url))
-
-
 def _command(statement: Statement, new: bool, copies: set[str]) -> tuple[str, list[Reference]]:
     """One v1 command for a view statement (``!P190`` for a statement of its own); references that
     cite Wikidata itself are left out (Wikidata is no source for Wikidata)."""
@@ -93,7 +81,7 @@ def _command(statement: Statement, new: bool, copies: set[str]) -> tuple[str, li
         cells += ["P582", "somevalue"]
     written: list[Reference] = []
     for reference in statement.references:
-        if _is_wikidata(reference, copies):
+        if is_wikidata(reference, copies):
             continue
         pairs = _reference_pairs(reference)
         if not pairs:
@@ -129,7 +117,7 @@ def quickstatements(citygraph: Citygraph, against: Extract | None = None) -> Bat
             skipped += 1
             continue
         chosen = _choose(statements)
-        if all(r.source in copies or _is_wikidata(r, copies) for s in chosen for r in s.references) \
+        if all(r.source in copies or is_wikidata(r, copies) for s in chosen for r in s.references) \
                 and any(s.references for s in chosen):
             circular.append(f"{item} P190 {twin}")
             continue

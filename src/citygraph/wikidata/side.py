@@ -8,6 +8,7 @@ friendships, project partnerships …) and the P190 claims kept for comparison c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ import pyoxigraph as ox
 from ..errors import CitygraphError
 from ..store import EmbeddedStore
 from ..vocab import instance_namespace
-from .extract import ImpossibleTime, TimeValue, _qid
+from .extract import KNOWN_EXTRACTS, ImpossibleTime, TimeValue, _qid
 from .view import view_graph_iri
 
 PREFIXES = """PREFIX cg: <https://w3id.org/citygraph/ontology#>
@@ -251,6 +252,24 @@ def load_citygraph(store: EmbeddedStore, base_iri: str, languages: tuple[str, ..
             if value is not None:
                 citygraph.source_dates[name] = value
     return citygraph
+
+
+def wikidata_copies(base_iri: str) -> set[str]:
+    """The source nodes of the data that are copies of Wikidata itself (the extracts citygraph knows)."""
+    return {instance_namespace(base_iri) + "source/" + name for name in KNOWN_EXTRACTS.values()}
+
+
+def is_wikidata(reference: Reference, copies: set[str]) -> bool:
+    """Whether a reference cites Wikidata itself (a known copy, or a wikidata.org URL)."""
+    return reference.source in copies or bool(reference.url and re.match(
+        r"https?://(www\.)?wikidata\.org/", reference.url))
+
+
+def only_from_wikidata(statements: Iterable[Statement], copies: set[str]) -> bool:
+    """Whether every reference of the statements cites Wikidata itself (and there is one): citygraph
+    has them only from Wikidata, so comparing them with Wikidata is circular."""
+    references = [r for s in statements for r in s.references]
+    return bool(references) and all(is_wikidata(r, copies) for r in references)
 
 
 #: The cities whose twinnings the data covers: it states how many they have, as a fact or a claim.
