@@ -9,7 +9,9 @@ precision written as ``00`` (``/9`` year, ``/10`` month, ``/11`` day).
 
 Only the view's P190 statements are written: started town twinnings (active, paused, ended — an
 ended one with its ``P582``) between entities with verified QIDs, both directions. Never a planned
-twinning, a friendship or project partnership, nor an entity without a verified QID. Where sources
+twinning, a friendship or project partnership, nor an entity without a verified QID. With an extract
+to compare with (``--against``), only the directions it shows Wikidata lacks: a direction whose item
+has no statements in the extract is not judged (as by ``diff``), and is listed in the notes. Where sources
 disagree on the start, the preferred-rank statement is written; without one, every normal-rank
 start is written, each as a statement of its own (``!P190``) with its own references.
 """
@@ -63,6 +65,8 @@ class Batch:
     notes: list[str]
     statements: int
     skipped: int
+    #: Directions left out because the ``--against`` extract does not cover them (not judged).
+    unjudged: int = 0
 
     def text(self) -> str:
         """The commands, one a line."""
@@ -96,7 +100,7 @@ def _command(statement: Statement, new: bool, copies: set[str]) -> tuple[str, li
 
 def quickstatements(citygraph: Citygraph, against: Extract | None = None) -> Batch:
     """The QuickStatements v1 batch adding citygraph's P190 statements (with ``against``: only the
-    directions the extract lacks)."""
+    directions the extract shows Wikidata lacks, by the rule of ``diff``: see :meth:`Extract.lacks`)."""
     started = {p.iri for p in citygraph.partnerships if p.kind == "twinning" and p.status in STARTED}
     held = citygraph.qids
     groups: dict[tuple[str, str], list[Statement]] = {}
@@ -112,6 +116,7 @@ def quickstatements(citygraph: Citygraph, against: Extract | None = None) -> Bat
     count = 0
     copies = wikidata_copies(citygraph.base_iri)
     circular: list[str] = []
+    unjudged: list[str] = []
     for (item, twin), statements in sorted(groups.items(), key=lambda kv: _order(kv[0])):
         if against is not None and (item, twin) in against.edges:
             skipped += 1
@@ -120,6 +125,9 @@ def quickstatements(citygraph: Citygraph, against: Extract | None = None) -> Bat
         if all(r.source in copies or is_wikidata(r, copies) for s in chosen for r in s.references) \
                 and any(s.references for s in chosen):
             circular.append(f"{item} P190 {twin}")
+            continue
+        if against is not None and not against.lacks(item, twin):
+            unjudged.append(f"{item} P190 {twin}")  # the extract has no statements of the item
             continue
         for statement in chosen:
             line, written = _command(statement, new=len(chosen) > 1, copies=copies)
@@ -145,8 +153,13 @@ def quickstatements(citygraph: Citygraph, against: Extract | None = None) -> Bat
                      "for Wikidata): " + ", ".join(circular))
     if against is not None:
         notes.append(f"{skipped} statement(s) left out: the extract already has them")
+    if unjudged:
+        notes.append(f"{len(unjudged)} statement(s) not written: the extract has no P190 statements of "
+                     "their item, so it cannot tell whether Wikidata lacks them (as diff, it does not "
+                     "judge them; check them on Wikidata, or run without --against to write them): "
+                     + ", ".join(unjudged))
     notes.append("QuickStatements v1 cannot set a rank: review preferred starts on Wikidata")
-    return Batch(lines, notes, count, skipped + len(circular))
+    return Batch(lines, notes, count, skipped + len(circular) + len(unjudged), len(unjudged))
 
 
 def _choose(statements: list[Statement]) -> list[Statement]:
