@@ -140,7 +140,9 @@ class Report:
         """The scope of the comparison, in words."""
         return ("pairs that are P190 on either side and have an entity citygraph holds "
                 f"({len(self.citygraph.entities)} with a verified QID); pairs with an item citygraph "
-                "does not hold are outside (citygraph can neither confirm nor refute them)")
+                "does not hold are outside (citygraph can neither confirm nor refute them), and so are "
+                "pairs with neither a partnership nor a claim in citygraph unless it covers the twinnings "
+                f"of one of the two ({len(self.citygraph.covered)} cities with cg:numberOfTwinnings)")
 
 
 def _time(value: TimeValue | None) -> str:
