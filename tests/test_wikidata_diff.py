@@ -481,6 +481,12 @@ BAD_INPUTS = [
                      b"wd:Q1295 p:P190 wd:s1 .\nwd:s1 ps:P190 wd:Q41604 ;\n"
                      b'  pq:P580 "1960-13-45T00:00:00Z" .\n',
      ["badstart.ttl, line 7", "P580", "no month 13"]),
+    ("wordend.ttl", b"@prefix wd: <http://www.wikidata.org/entity/> .\n"
+                    b"@prefix p: <http://www.wikidata.org/prop/> .\n"
+                    b"@prefix ps: <http://www.wikidata.org/prop/statement/> .\n"
+                    b"@prefix pq: <http://www.wikidata.org/prop/qualifier/> .\n"
+                    b'wd:Q1295 p:P190 wd:s1 .\nwd:s1 ps:P190 wd:Q41604 ;\n  pq:P582 "nineteen sixty" .\n',
+     ["wordend.ttl, line 7", "P582", "'nineteen sixty' is not a date or dateTime"]),
 ]
 
 

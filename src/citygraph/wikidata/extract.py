@@ -696,8 +696,10 @@ def _statement_times(store: ox.Store, node: ox.NamedNode | ox.BlankNode, simple:
                 time = TimeValue.parse(quad.object.value, precisions.get(quad.object.value))
             except ImpossibleTime as exc:
                 raise ImpossibleTime(str(exc), quad.object.value) from None
-            if time is not None:
-                times.append(time)
+            if time is None:
+                raise ImpossibleTime(f"{quad.object.value[:60]!r} is not a date or dateTime",
+                                     quad.object.value)
+            times.append(time)
         else:
             times.append(None)  # somevalue: an IRI (skolem) or a blank node
     return times
