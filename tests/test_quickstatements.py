@@ -6,6 +6,7 @@ entities without a verified QID)."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,7 @@ from citygraph.pipeline import BuildResult
 from citygraph.store import EmbeddedStore
 
 DORTMUND, KUMASI, ZHYTOMYR, BUFFALO, ROSTOV = "Q1295", "Q182059", "Q156713", "Q40435", "Q908"
+AMIENS, LEEDS = "Q41604", "Q39121"
 ACCRA, BONN, CAPE_COAST, MOENCHENGLADBACH = "Q3761", "Q586", "Q221283", "Q2758"
 
 # ---------------------------------------------------------------- the QuickStatements v1 grammar
@@ -272,6 +274,35 @@ def test_against_the_crawl_only_the_missing(settings: Settings, built: BuildResu
     for twin in (KUMASI, ZHYTOMYR):
         assert {(DORTMUND, twin), (twin, DORTMUND)} <= pairs
     assert "left out: the extract already has them" in err
+
+
+def test_against_writes_only_the_directions_the_extract_judges(settings: Settings, built: BuildResult,
+                                                                tmp_path: Path) -> None:
+    """Against a WDQS result of Dortmund's twins only, as diff: Dortmund's missing statements
+    (Kumasi, Zhytomyr) are written; the twins' statements of Dortmund (Amiens → Dortmund …) are not
+    judged by the extract, so none is written, and stderr lists them with their count."""
+    store = EmbeddedStore(settings.dist_dir)
+    view = f"{settings.base_iri}graph/wikidata-view"
+    rows = store.query(f"SELECT ?a ?b WHERE {{ GRAPH <{view}> {{ ?a wdt:P190 ?b }} }}")
+    directed = {(r["a"].value.rsplit("/", 1)[1], r["b"].value.rsplit("/", 1)[1])  # type: ignore[index]
+                for r in rows}  # type: ignore[union-attr]
+    dortmunds = sorted(b for a, b in directed if a == DORTMUND and b not in (KUMASI, ZHYTOMYR))
+    assert {AMIENS, LEEDS, BUFFALO, ROSTOV} <= set(dortmunds)
+    wd = "http://www.wikidata.org/entity/"
+    (tmp_path / "dortmund.json").write_text(json.dumps({"head": {"vars": ["item", "twin", "start"]},
+        "results": {"bindings": [{"item": {"type": "uri", "value": wd + DORTMUND},
+                                  "twin": {"type": "uri", "value": wd + twin},
+                                  "start": {"type": "literal", "value": "1960-01-01T00:00:00Z"}}
+                                 for twin in dortmunds]}}), encoding="utf-8")
+    commands, err = batch(settings, "--against", str(tmp_path / "dortmund.json"))
+    assert {(c.entity, c.value.text) for c in commands} == {(DORTMUND, KUMASI), (DORTMUND, ZHYTOMYR)}
+    assert starts(commands, DORTMUND, KUMASI) == ["+2024-05-14T00:00:00Z/11"]
+    unjudged = sorted((a, b) for a, b in directed if a != DORTMUND and b == DORTMUND)
+    assert f"note: {len(unjudged)} statement(s) not written: the extract has no P190 statements of " \
+        "their item" in err
+    for a, b in unjudged:
+        assert f"{a} P190 {b}" in err
+    assert f"{len(dortmunds)} statement(s) left out: the extract already has them" in err
 
 
 def test_statements_from_wikidata_itself_are_left_out(settings: Settings, built: BuildResult) -> None:

@@ -65,6 +65,16 @@ def view_pairs(settings: Settings) -> set[tuple[str, str]]:
     return {(s["a"].value.rsplit("/", 1)[1], s["b"].value.rsplit("/", 1)[1]) for s in rows}  # type: ignore
 
 
+def covered_cities(settings: Settings) -> set[str]:
+    """The QIDs of the cities whose twinnings the build covers: it states how many they have."""
+    store = EmbeddedStore(settings.dist_dir)
+    rows = store.query("""SELECT DISTINCT ?q WHERE {
+        { ?c cg:numberOfTwinnings ?n }
+        UNION { ?x a cg:Claim ; rdf:subject ?c ; rdf:predicate cg:numberOfTwinnings }
+        ?c cg:wikidataEntity ?q }""")
+    return {s["q"].value.rsplit("/", 1)[1] for s in rows}  # type: ignore[union-attr]
+
+
 def wdqs_json(rows: list[dict[str, str]], variables: list[str] | None = None) -> str:
     """A WDQS SPARQL JSON result with the given rows (item/twin as entity IRIs, start as dateTime)."""
     variables = variables or sorted({k for r in rows for k in r})
@@ -127,13 +137,26 @@ def test_crawl_scope_and_outside_pairs(settings: Settings, built: BuildResult,
     assert code == 1
     outside = [p for p in full["pairs"] if p["verdict"] == "outside"]
     assert len(outside) == report["summary"]["outside"]
-    assert all("citygraph holds no entity" in p["findings"][0]["reason"] for p in outside)
     store = EmbeddedStore(settings.dist_dir)
     held = {s["q"].value.rsplit("/", 1)[1]  # type: ignore[union-attr]
             for s in store.query("SELECT ?q WHERE { ?e cg:wikidataEntity ?q }")}  # type: ignore[union-attr]
     assert len(held) == report["citygraph"]["entities"]
-    for p in outside:  # exactly one of the two items is held
-        assert (p["item"]["qid"] in held) != (p["twin"]["qid"] in held)
+    covered = covered_cities(settings)
+    assert DORTMUND in covered and BUFFALO not in covered and CAPE_COAST not in covered
+    for p in outside:  # one item held; or both, neither covered, and no partnership or claim
+        qids = {p["item"]["qid"], p["twin"]["qid"]}
+        if len(qids & held) == 1:
+            assert "citygraph holds no entity" in p["findings"][0]["reason"]
+        else:
+            assert qids <= held and not qids & covered and not p["citygraph"]["partnerships"]
+            assert "does not cover the twinnings of either" in p["findings"][0]["reason"]
+    # Buffalo and Cape Coast: held only as partners of Dortmund and Bonn; no statement about their
+    # own twinnings, so their P190 pair is outside, not a difference.
+    assert categories(pair(full, BUFFALO, CAPE_COAST)) == {"outside": "outside"}
+    assert not [p for p in report["pairs"] if {p["item"]["qid"], p["twin"]["qid"]} == {BUFFALO, CAPE_COAST}]
+    for p in report["pairs"]:  # a pair without partnership or claim is a difference only if covered
+        if "not-in-citygraph" in categories(p) and "no partnership" in p["findings"][0]["reason"]:
+            assert {p["item"]["qid"], p["twin"]["qid"]} & covered
 
 
 def test_relations_file_and_gzip_give_the_same_report(settings: Settings, built: BuildResult,
@@ -159,6 +182,12 @@ def test_as_of_decides_what_is_expected(settings: Settings, built: BuildResult) 
     assert categories(pair(report, DORTMUND, KUMASI)) == {"missing-on-wikidata": "unexpected"}
     assert categories(pair(report, DORTMUND, ZHYTOMYR)) == {"missing-on-wikidata": "expected"}
     assert report["extract"]["as_of_basis"] == "--as-of"
+    code, report = diff_json(settings, CRAWL, "--as-of", "2024-05-14")  # the extract's own date
+    assert "it started on or before the extract's date (2024-05-14)" in \
+        pair(report, DORTMUND, KUMASI)["findings"][0]["reason"]
+    code, report = diff_json(settings, CRAWL, "--as-of", "2025-06-01")  # within Zhytomyr's year
+    assert "it may have started on or before the extract's date (2025-06-01, within 2025)" in \
+        pair(report, DORTMUND, ZHYTOMYR)["findings"][0]["reason"]
     code, out, err = diff(settings, CRAWL, "--as-of", "June 2024")
     assert code == 2 and "--as-of 'June 2024'" in err and "YYYY-MM-DD" in err
 
@@ -333,6 +362,10 @@ def test_data_changes_flow_through(extended: Settings) -> None:
     assert code == 1
     assert categories(pair(report, DORTMUND, ACCRA)) == {"planned": "expected"}
     assert categories(pair(report, DORTMUND, CAPE_COAST)) == {"missing-on-wikidata": "expected"}
+    # The data now states how many twinnings Buffalo has: Buffalo–Cape Coast becomes a difference.
+    buffalo_cape = pair(report, BUFFALO, CAPE_COAST)
+    assert categories(buffalo_cape) == {"not-in-citygraph": "unexpected"}
+    assert "covers the twinnings of Buffalo (Q40435)" in buffalo_cape["findings"][0]["reason"]
     ended = pair(report, "Q2758", ACCRA)
     assert categories(ended) == {"missing-on-wikidata": "unexpected"}
     assert ended["citygraph"]["partnerships"][0]["status"] == "ended"
@@ -346,8 +379,29 @@ def test_data_changes_flow_through(extended: Settings) -> None:
     code, report = diff_json(extended, path, "--as-of", "2026-01-01")
     buffalo = pair(report, DORTMUND, BUFFALO)
     assert categories(buffalo) == {"agree": "agree", "start-differs": "unexpected"}
-    assert "does not prefer" in buffalo["findings"][1]["reason"]
-    assert "1978 (dortmund.de" in buffalo["findings"][1]["reason"]
+    # Per direction: Dortmund → Buffalo has 1977, a value citygraph does not prefer; Buffalo →
+    # Dortmund has 1978, the preferred one, and is no finding.
+    assert [f["reason"].split(":")[0] for f in buffalo["findings"][1:]] == [
+        "Dortmund (Q1295) → Buffalo (Q40435)"]
+    reason = buffalo["findings"][1]["reason"]
+    assert "start 1977 (the value of a source citygraph does not prefer: English Wikipedia" in reason
+    assert "1978 (dortmund.de" in reason and "1978 (the value" not in reason
+    assert buffalo["wikidata"]["starts_by_direction"] == {
+        f"{DORTMUND}>{BUFFALO}": [{"value": "1977", "precision": None}],
+        f"{BUFFALO}>{DORTMUND}": [{"value": "1978", "precision": None}]}
+    # One statement with two starts (one row per start): each value is named for what it is.
+    path.write_text(wdqs_json([{"item": DORTMUND, "twin": BUFFALO, "start": "1977-01-01T00:00:00Z",
+                                "statement": "s1"},
+                               {"item": DORTMUND, "twin": BUFFALO, "start": "1978-01-01T00:00:00Z",
+                                "statement": "s1"},
+                               {"item": BUFFALO, "twin": DORTMUND, "start": "1978-01-01T00:00:00Z"}],
+                              ["item", "twin", "start", "statement"]), encoding="utf-8")
+    code, report = diff_json(extended, path, "--as-of", "2026-01-01")
+    findings = pair(report, DORTMUND, BUFFALO)["findings"][1:]
+    assert len(findings) == 1 and findings[0]["reason"].startswith(
+        "Dortmund (Q1295) → Buffalo (Q40435): Wikidata: start 1977 (the value of a source citygraph does "
+        "not prefer: English Wikipedia")
+    assert "; 1978 (the start citygraph goes by); citygraph: 1978 (dortmund.de" in findings[0]["reason"]
     # A friendship that Wikidata states as P190 is on Wikidata but not a twinning in citygraph.
     (extended.root / "bonn.json").write_text(wdqs_json([{"item": DORTMUND, "twin": "Q586"}],
                                                        ["item", "twin"]), encoding="utf-8")
@@ -355,6 +409,21 @@ def test_data_changes_flow_through(extended: Settings) -> None:
     bonn = pair(report, DORTMUND, "Q586")
     assert categories(bonn) == {"not-in-citygraph": "unexpected"}
     assert "friendship" in bonn["findings"][0]["reason"]
+
+
+P190 = "http://www.wikidata.org/prop/direct/P190"
+
+
+def rows_json(rows: list[list[str]]) -> bytes:
+    """A WDQS JSON result with one row a line (row N on line N + 2): item, twin and maybe a start."""
+    cells = []
+    for row in rows:
+        cell = {"item": {"type": "uri", "value": WD + row[0]}, "twin": {"type": "uri", "value": WD + row[1]}}
+        if len(row) > 2:
+            cell["start"] = {"type": "literal", "value": row[2]}
+        cells.append(json.dumps(cell))
+    return ('{"head": {"vars": ["item", "twin", "start"]},\n "results": {"bindings": [\n'
+            + ",\n".join(cells) + "\n]}}\n").encode()
 
 
 BAD_INPUTS = [
@@ -366,7 +435,8 @@ BAD_INPUTS = [
     ("value.json", json.dumps({"head": {"vars": ["item", "twin"]}, "results": {"bindings": [
         {"item": {"type": "literal", "value": "Dortmund"},
          "twin": {"type": "uri", "value": WD + "Q1"}}]}}).encode(),
-     ["value.json", "result row 1, ?item", "'Dortmund' is not a Wikidata item"]),
+     ["value.json, line 1", "result row 1 (1-based) of results.bindings: ?item",
+      "'Dortmund' is not a Wikidata item"]),
     ("binary.bin", bytes(range(256)) * 4, ["binary.bin, line 1", "binary file"]),
     ("latin1.tsv", "Q1\tQ2\nQ3\tQ4 Görlitz\n".encode("latin-1"), ["latin1.tsv, line 2", "not UTF-8"]),
     ("bad.tsv", b"Q1295\tQ41604\nQ1295\tQ39121\nQ1295 Q908\n", ["bad.tsv, line 3", "TAB-separated"]),
@@ -380,6 +450,43 @@ BAD_INPUTS = [
     ("other.ttl", b"<http://www.wikidata.org/entity/Q1> <http://www.w3.org/2000/01/rdf-schema#label> "
                   b"\"x\" .\n", ["other.ttl", "no P190"]),
     ("broken.tsv.gz", b"\x1f\x8b\x08\x00garbage", ["broken.tsv.gz", "gzip"]),
+    # A QID of 5000 digits next to a held item (int() refuses more than 4300 digits).
+    ("hugeq.tsv", f"Q1295\tQ41604\nQ1295\tQ{'9' * 5000}\n".encode(),
+     ["hugeq.tsv, line 2", "(5000 digits) is not a QID", "at most 12 digits"]),
+    ("hugeq1.tsv", f"Q1295\tQ{'9' * 5000}\n".encode(),
+     ["hugeq1.tsv, line 1", "(5000 digits) is not a QID"]),
+    ("hugeq.json", rows_json([[DORTMUND, AMIENS], [DORTMUND, "Q" + "9" * 5000]]),
+     ["hugeq.json, line 4", "result row 2 (1-based) of results.bindings: ?twin",
+      "(5000 digits) is not a QID"]),
+    ("hugeq.nt", (f"<{WD}Q1295> <{P190}> <{WD}Q41604> .\n"
+                  f"<{WD}Q1295> <{P190}> <{WD}Q{'9' * 5000}> .\n").encode(),
+     ["hugeq.nt, line 2", "(5000 digits) is not a QID"]),
+    # Dates that cannot exist.
+    ("badmod.ttl", b"@prefix schema: <http://schema.org/> .\n"
+                   b"@prefix wdt: <http://www.wikidata.org/prop/direct/> .\n"
+                   b"<http://www.wikidata.org/entity/Q1295> wdt:P190\n"
+                   b"  <http://www.wikidata.org/entity/Q41604> ;\n"
+                   b'  schema:dateModified "2016-02-30T00:00:00Z" .\n',
+     ["badmod.ttl, line 5", "schema:dateModified", "'2016-02-30T00:00:00Z' is not a real date",
+      "February 2016 has 29 days"]),
+    ("badmonth.json", rows_json([[DORTMUND, KUMASI], [DORTMUND, AMIENS, "1960-13-45T00:00:00Z"]]),
+     ["badmonth.json, line 4", "result row 2 (1-based)", "?start: '1960-13-45T00:00:00Z' is not a real date",
+      "no month 13"]),
+    ("feb30.json", rows_json([[DORTMUND, KUMASI, "2023-02-29T00:00:00Z"]]),
+     ["feb30.json, line 3", "result row 1 (1-based)", "February 2023 has 28 days"]),
+    ("badstart.ttl", b"@prefix wd: <http://www.wikidata.org/entity/> .\n"
+                     b"@prefix p: <http://www.wikidata.org/prop/> .\n"
+                     b"@prefix ps: <http://www.wikidata.org/prop/statement/> .\n"
+                     b"@prefix pq: <http://www.wikidata.org/prop/qualifier/> .\n"
+                     b"wd:Q1295 p:P190 wd:s1 .\nwd:s1 ps:P190 wd:Q41604 ;\n"
+                     b'  pq:P580 "1960-13-45T00:00:00Z" .\n',
+     ["badstart.ttl, line 7", "P580", "no month 13"]),
+    ("wordend.ttl", b"@prefix wd: <http://www.wikidata.org/entity/> .\n"
+                    b"@prefix p: <http://www.wikidata.org/prop/> .\n"
+                    b"@prefix ps: <http://www.wikidata.org/prop/statement/> .\n"
+                    b"@prefix pq: <http://www.wikidata.org/prop/qualifier/> .\n"
+                    b'wd:Q1295 p:P190 wd:s1 .\nwd:s1 ps:P190 wd:Q41604 ;\n  pq:P582 "nineteen sixty" .\n',
+     ["wordend.ttl, line 7", "P582", "'nineteen sixty' is not a date or dateTime"]),
 ]
 
 
@@ -413,3 +520,82 @@ def test_help_documents_exit_codes_and_scope(capsys: pytest.CaptureFixture[str])
     assert code == 0
     assert "no unexpected difference" in out and "Scope:" in out and "--as-of" in out
     assert (REPO / "docs" / "wikidata.md").is_file()
+
+
+def test_unknown_value_twins_are_skipped_and_counted_in_every_reader(settings: Settings, built: BuildResult,
+                                                                     tmp_path: Path) -> None:
+    """A twin that is "unknown value" (WDQS's /.well-known/genid/ IRI, or a blank node) is skipped by
+    the JSON and the RDF readers alike, and the report's header counts it."""
+    genid = "http://www.wikidata.org/.well-known/genid/0f3b1a5e2c6d8e9f"
+    json_path = tmp_path / "genid.json"
+    json_path.write_text(json.dumps({"head": {"vars": ["item", "twin"]}, "results": {"bindings": [
+        {"item": {"type": "uri", "value": WD + DORTMUND}, "twin": {"type": "uri", "value": WD + AMIENS}},
+        {"item": {"type": "uri", "value": WD + DORTMUND}, "twin": {"type": "uri", "value": genid}},
+        {"item": {"type": "uri", "value": WD + LEEDS}, "twin": {"type": "bnode", "value": "b0"}}]}}),
+        encoding="utf-8")
+    nt_path = tmp_path / "genid.nt"
+    nt_path.write_text(f"<{WD}{DORTMUND}> <{P190}> <{WD}{AMIENS}> .\n<{WD}{DORTMUND}> <{P190}> <{genid}> .\n"
+                       f"<{WD}{LEEDS}> <{P190}> _:b0 .\n", encoding="utf-8")
+    reports = []
+    for path in (json_path, nt_path):
+        code, out, err = diff(settings, path, "--as-of", "2026-01-01")
+        assert code == 1, err
+        assert 'skipped: 2 P190 statement(s) whose twin is "unknown value"' in out
+        assert "of Q1295, Q39121" in out
+        code, report = diff_json(settings, path, "--as-of", "2026-01-01")
+        assert report["extract"]["unknown_twins_skipped"] == 2
+        reports.append(report)
+    assert reports[0]["pairs"] == reports[1]["pairs"]
+    # Leeds's statements are covered (it has one, of unknown value): Leeds → Dortmund is missing.
+    assert categories(pair(reports[0], DORTMUND, LEEDS)) == {"missing-on-wikidata": "unexpected"}
+
+
+def test_time_values_must_be_real_dates() -> None:
+    """Wikidata's 00 digits past the precision are read; a day or month that cannot exist is not."""
+    from citygraph.wikidata.extract import ImpossibleTime, TimeValue
+
+    assert str(TimeValue.parse("+1960-00-00T00:00:00Z", 9)) == "1960"
+    assert str(TimeValue.parse("2024-02-29T00:00:00Z", 11)) == "2024-02-29"
+    assert str(TimeValue.parse("2000-02-29", None)) == "2000"
+    assert TimeValue.parse("nineteen sixty", None) is None
+    for text, precision in (("2023-02-29T00:00:00Z", 11), ("1900-02-29", 9), ("1960-13-01", 9),
+                            ("1960-04-31", None), ("1960-00-00", 10), ("1960-05-00", 11),
+                            ("1960-00-05", 9), ("1960-01-01T25:00:00Z", 11)):
+        with pytest.raises(ImpossibleTime):
+            TimeValue.parse(text, precision)
+
+
+def test_starts_are_compared_per_direction(settings: Settings, built: BuildResult, tmp_path: Path) -> None:
+    """Each P190 statement has its own P580: Kumasi → Dortmund without a start is reported even
+    though Dortmund → Kumasi has the right one (2024-05-14), which is no finding."""
+    path = tmp_path / "kumasi.json"
+    path.write_text(wdqs_json([
+        {"item": DORTMUND, "twin": KUMASI, "start": "2024-05-14T00:00:00Z", "startPrecision": "11"},
+        {"item": KUMASI, "twin": DORTMUND}], ["item", "twin", "start", "startPrecision"]), encoding="utf-8")
+    code, report = diff_json(settings, path, "--as-of", "2026-01-01")
+    kumasi = pair(report, DORTMUND, KUMASI)
+    assert categories(kumasi) == {"agree": "agree", "start-missing-on-wikidata": "unexpected"}
+    assert [f["reason"] for f in kumasi["findings"][1:]] == [
+        "Kumasi (Q182059) → Dortmund (Q1295): the extract's statement has no start (P580) (the statement "
+        "Dortmund (Q1295) → Kumasi (Q182059) has 2024-05-14); citygraph: "
+        + kumasi["findings"][1]["reason"].split("; citygraph: ", 1)[1]]
+    assert "2024-05-14" in kumasi["findings"][1]["reason"].split("; citygraph: ", 1)[1]
+
+
+def test_an_agreement_citygraph_has_only_from_wikidata_is_circular(
+        settings: Settings, built: BuildResult, crawl_report: tuple[int, dict[str, Any]]) -> None:
+    """Bonn–Cape Coast is in citygraph only from the 2016 crawl: its agreement with that crawl is
+    labelled circular in JSON, text and CSV; Dortmund–Amiens (from dortmund.de) is not."""
+    _, report = crawl_report
+    bonn = pair(report, "Q586", CAPE_COAST)
+    assert bonn["verdict"] == "agree" and bonn["circular"] is True
+    assert "circular: citygraph has this pair only from Wikidata" in bonn["findings"][0]["reason"]
+    assert pair(report, DORTMUND, AMIENS)["circular"] is False
+    assert report["summary"]["agree_circular"] == len([p for p in report["pairs"] if p["circular"]]) >= 1
+    _, out, _ = diff(settings, CRAWL)
+    assert "Bonn (Q586) – Cape Coast (Q221283) [circular: citygraph has this pair only from Wikidata]" in out
+    assert "Dortmund (Q1295) – Amiens (Q41604)\n" in out
+    _, out, _ = diff(settings, CRAWL, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {r["circular"] for r in rows if {r["item"], r["twin"]} == {"Q586", CAPE_COAST}} == {"true"}
+    assert {r["circular"] for r in rows if {r["item"], r["twin"]} == {DORTMUND, AMIENS}} == {"false"}

@@ -3,7 +3,8 @@
 ``extended_project`` copies the real project and adds one data file of test partnerships (never
 touching data/): a planned twinning, a friendship, a month-precise twinning whose source has a URL
 and a retrieval date, a twinning with a city that has no verified QID, an ended twinning with its
-end, and the preferred rank on dortmund.de's Buffalo start (1978), so that those cases are built by
+end, the preferred rank on dortmund.de's Buffalo start (1978), and a claim of how many twinnings Buffalo
+has (so citygraph covers Buffalo's twinnings), so that those cases are built by
 the real pipeline and read back from the real build.
 """
 
@@ -34,6 +35,7 @@ EXTRA_DATA = """\
 @prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
 @prefix wikibase: <http://wikiba.se/ontology#> .
+@prefix rdf:     <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
 
 source:test-wddiff-page a cg:WebPage ;
     rdfs:label "Testseite"@de ,
@@ -94,6 +96,14 @@ partnership:test-moenchengladbach-accra a cg:Partnership ;
     prov:wasDerivedFrom source:test-wddiff-page .
 
 claim:dortmund-de-buffalo-twinning-start wikibase:rank wikibase:PreferredRank .
+
+claim:test-buffalo-number-of-twinnings a cg:Claim ;
+    rdfs:label "Testseite: Buffalo hat fünf Städtepartnerschaften"@de ,
+        "test page: Buffalo has five town twinnings"@en ;
+    rdf:subject city:buffalo ;
+    rdf:predicate cg:numberOfTwinnings ;
+    rdf:object 5 ;
+    prov:wasDerivedFrom source:test-wddiff-page .
 """
 
 

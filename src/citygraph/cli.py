@@ -202,7 +202,9 @@ def _add_wikidata(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                           "(P582) disagreements where the extract has qualifiers. Scope: the pairs that "
                           "are P190 on either side and have an entity citygraph holds (a verified QID); "
                           "a pair with an item citygraph does not hold is 'outside' (counted; listed "
-                          "with --all). Differences with a reason that makes them no conflict (a "
+                          "with --all), and so is one of two held items with no partnership or claim "
+                          "between them unless citygraph covers one's twinnings (cg:numberOfTwinnings). "
+                          "Differences with a reason that makes them no conflict (a "
                           "planned twinning; one that started after the extract's date) are "
                           "'expected'."),
         epilog=WIKIDATA_EXIT_CODES + "\n" + settings_help(settings_read("wikidata"), "settings it reads"),
@@ -216,7 +218,8 @@ def _add_wikidata(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                            "be missing (default: from the extract, or from the data's source node for a "
                            "crawl citygraph knows)")
     diff.add_argument("--all", action="store_true",
-                      help="also list the pairs outside the comparison (an item citygraph does not hold)")
+                      help="also list the pairs outside the comparison (an item citygraph does not "
+                           "hold, or two items whose twinnings citygraph does not cover)")
     diff.add_argument("--strict", action="store_true",
                       help="exit 1 on expected differences too")
     diff.add_argument("--language", default="en,de", metavar="LANGS",
@@ -228,7 +231,9 @@ def _add_wikidata(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                           "twinning and references (S854 URL, S248 stated in, S1476 title, S577 date, "
                           "S813 retrieved: each only where the data has it). Never for a planned "
                           "twinning, a friendship or project partnership, or an entity without a verified "
-                          "QID. With --against, only the statements the extract lacks. Notes for the "
+                          "QID. With --against, only the statements the extract shows Wikidata lacks (a "
+                          "direction whose item has no statements in the extract is not judged, as by "
+                          "diff, and is listed in the notes). Notes for the "
                           "reviewer go to standard error."),
         epilog=WIKIDATA_EXIT_CODES + "\n" + settings_help(settings_read("wikidata"), "settings it reads"),
         formatter_class=argparse.RawDescriptionHelpFormatter)

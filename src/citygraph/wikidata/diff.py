@@ -3,7 +3,11 @@
 Scope: the unordered pairs of items that are P190 on either side and have an entity citygraph holds
 (an entity with a verified QID, ``cg:wikidataEntity``). A pair whose two items citygraph holds is
 compared; a pair of the extract whose other item citygraph does not hold is *outside*: citygraph can
-neither confirm nor refute it (it is counted, and listed with ``--all``, never a difference).
+neither confirm nor refute it (it is counted, and listed with ``--all``, never a difference). So is
+a pair of two held items for which citygraph has neither a partnership nor a P190 claim, unless one
+of them is a city whose twinnings citygraph covers (the data states how many it has,
+``cg:numberOfTwinnings``): citygraph says nothing about the twinnings of a city it holds only as
+another's partner.
 
 Every finding has a verdict: ``agree``, ``expected`` (a difference with a reason that makes it no
 conflict: a planned twinning is not on Wikidata; a twinning that started after the extract's date
@@ -22,7 +26,7 @@ from datetime import date
 from typing import Any
 
 from .extract import Extract, TimeValue
-from .side import STARTED, Citygraph, Partnership, Statement
+from .side import STARTED, Citygraph, Partnership, Statement, only_from_wikidata, wikidata_copies
 
 AGREE, EXPECTED, UNEXPECTED, OUTSIDE = "agree", "expected", "unexpected", "outside"
 VERDICTS = (UNEXPECTED, EXPECTED, AGREE, OUTSIDE)
@@ -38,8 +42,12 @@ CATEGORIES = {
     "start-missing-on-wikidata": "citygraph has a start, the extract's statement has no P580",
     "start-missing-in-citygraph": "the extract has a start, citygraph's sources give none",
     "end-differs": "an end (P582) on one side only, or different ends",
-    "outside": "P190 on Wikidata with an item citygraph does not hold",
+    "outside": "P190 on Wikidata with an item citygraph does not hold, or between two items whose "
+               "twinnings citygraph does not cover (no partnership, no claim, no cg:numberOfTwinnings)",
 }
+
+
+CIRCULAR = "circular: citygraph has this pair only from Wikidata"
 
 
 @dataclass
@@ -65,6 +73,11 @@ class Pair:
     partnerships: list[Partnership]
     statements: list[Statement]
     findings: list[Finding] = field(default_factory=list)
+    #: Whether citygraph has the pair only from Wikidata (every reference of its statements cites a
+    #: copy of Wikidata): an agreement then confirms nothing.
+    circular: bool = False
+    #: The starts of each P190 statement of the extract, by direction (``Qa>Qb``).
+    direction_starts: dict[str, list[TimeValue]] = field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
@@ -127,7 +140,9 @@ class Report:
         """The scope of the comparison, in words."""
         return ("pairs that are P190 on either side and have an entity citygraph holds "
                 f"({len(self.citygraph.entities)} with a verified QID); pairs with an item citygraph "
-                "does not hold are outside (citygraph can neither confirm nor refute them)")
+                "does not hold are outside (citygraph can neither confirm nor refute them), and so are "
+                "pairs with neither a partnership nor a claim in citygraph unless it covers the twinnings "
+                f"of one of the two ({len(self.citygraph.covered)} cities with cg:numberOfTwinnings)")
 
 
 def _time(value: TimeValue | None) -> str:
@@ -186,6 +201,7 @@ def compare(citygraph: Citygraph, extract: Extract, *, as_of: date | None = None
     partnerships: dict[frozenset[str], list[Partnership]] = {}
     for p in citygraph.partnerships:
         partnerships.setdefault(p.qids, []).append(p)
+    copies = wikidata_copies(citygraph.base_iri)
     keys = set(statements) | extract.touching(held)
     keys |= {k for k, ps in partnerships.items() if any(p.kind == "twinning" and p.status == "planned"
                                                           for p in ps)}
@@ -201,6 +217,9 @@ def compare(citygraph: Citygraph, extract: Extract, *, as_of: date | None = None
                            key=lambda t: (t is None, t or TimeValue(0, 0, 0, None))),
                     sorted(partnerships.get(key, []), key=lambda p: p.iri),
                     statements.get(key, []))
+        pair.circular = only_from_wikidata(pair.statements, copies)
+        pair.direction_starts = {f"{s}>{o}": sorted(extract.starts.get((s, o), ()))
+                                 for s, o in ((a, b), (b, a)) if (s, o) in extract.edges}
         _judge(pair, citygraph, extract, held, as_of)
         pairs.append(pair)
     pairs.sort(key=lambda p: (VERDICTS.index(p.verdict), -weight.get(p.a, 0), p.a_label or p.a,
@@ -261,10 +280,16 @@ def _judge_p190(pair: Pair, started: Sequence[Partnership], extract: Extract, as
         elif as_of is None:
             pair.add("missing-on-wikidata", UNEXPECTED, f"citygraph: {what}; the extract's date is unknown "
                      "(--as-of DATE labels twinnings that started after it as expected)")
-        else:
-            pair.add("missing-on-wikidata", UNEXPECTED, f"citygraph: {what}; it started before the "
-                     f"extract's date ({as_of.isoformat()})" if starts else
+        elif not starts:
+            pair.add("missing-on-wikidata", UNEXPECTED,
                      f"citygraph: {what}; no start to tell it from the extract's date")
+        elif all(s.latest() <= as_of for s in starts):
+            pair.add("missing-on-wikidata", UNEXPECTED, f"citygraph: {what}; it started on or before "
+                     f"the extract's date ({as_of.isoformat()})")
+        else:
+            pair.add("missing-on-wikidata", UNEXPECTED, f"citygraph: {what}; it may have started on or "
+                     f"before the extract's date ({as_of.isoformat()}, within "
+                     f"{', '.join(str(s) for s in starts if s.latest() > as_of)})")
         return
     if absent:
         s, o = present[0]
@@ -276,34 +301,53 @@ def _judge_p190(pair: Pair, started: Sequence[Partnership], extract: Extract, as
             note = " — paused in citygraph, and a pause is not an end: P190 without P582 agrees"
         shown = "both directions" if len(present) == 2 else \
             f"{pair.name(present[0][0])} → {pair.name(present[0][1])}{not_covered}"
+        if pair.circular:
+            note += f" — {CIRCULAR}, so this agreement confirms nothing"
         pair.add("agree", AGREE, f"Wikidata: {shown}; citygraph: {what}{note}")
     if extract.qualifiers:
-        _judge_start(pair, since)
+        _judge_start(pair, extract)
         _judge_end(pair, status)
 
 
-def _judge_start(pair: Pair, since: str) -> None:
-    """A finding on the start when the extract can carry P580."""
-    preferred = preferred_starts(pair.statements)
-    claimed = sorted({s.start for s in pair.statements if s.start is not None})
-    wikidata = pair.wikidata_starts
-    if not wikidata:
-        if claimed:
-            pair.add("start-missing-on-wikidata", UNEXPECTED,
-                     f"the extract's P190 statements have no start (P580); citygraph: {since}")
-        return
-    shown = ", ".join(str(t) for t in wikidata)
-    if not claimed:
-        pair.add("start-missing-in-citygraph", EXPECTED,
-                 f"Wikidata: start {shown}; citygraph's sources give no start")
-        return
-    if all(any(_matches(w, c) for c in preferred) for w in wikidata):
-        return
-    if all(any(_matches(w, c) for c in claimed) for w in wikidata):
-        pair.add("start-differs", UNEXPECTED, f"Wikidata: start {shown}, the value of a source citygraph "
-                 f"does not prefer; citygraph: {since}")
-        return
-    pair.add("start-differs", UNEXPECTED, f"Wikidata: start {shown}; citygraph: {since}")
+def _judge_start(pair: Pair, extract: Extract) -> None:
+    """Findings on the start, direction by direction (each P190 statement has its own P580), for the
+    directions whose statements the extract gives with their qualifiers."""
+    for s, o in ((pair.a, pair.b), (pair.b, pair.a)):
+        if (s, o) not in extract.qualified:
+            continue
+        arrow = f"{pair.name(s)} → {pair.name(o)}"
+        ours = [st for st in pair.statements if (st.item, st.twin) == (s, o)] or pair.statements
+        since = _starts_text(ours)
+        preferred = preferred_starts(ours)
+        claimed = sorted({st.start for st in ours if st.start is not None})
+        wikidata = sorted(extract.starts.get((s, o), ()))
+        if not wikidata:
+            if claimed:
+                other = sorted(extract.starts.get((o, s), ()))
+                also = (f" (the statement {pair.name(o)} → {pair.name(s)} has "
+                        f"{', '.join(str(t) for t in other)})") if other else ""
+                pair.add("start-missing-on-wikidata", UNEXPECTED, f"{arrow}: the extract's statement has "
+                         f"no start (P580){also}; citygraph: {since}")
+            continue
+        if not claimed:
+            pair.add("start-missing-in-citygraph", EXPECTED, f"{arrow}: Wikidata: start "
+                     f"{', '.join(str(t) for t in wikidata)}; citygraph's sources give no start")
+            continue
+        if all(any(_matches(w, c) for c in preferred) for w in wikidata):
+            continue
+        values = []
+        for w in wikidata:
+            if any(_matches(w, c) for c in preferred):
+                values.append(f"{w} (the start citygraph goes by)")
+            elif any(_matches(w, c) for c in claimed):
+                sources = sorted({r.source_label for st in ours if st.start is not None
+                                  and _matches(w, st.start) for r in st.references})
+                values.append(f"{w} (the value of a source citygraph does not prefer"
+                              + (f": {', '.join(sources)})" if sources else ")"))
+            else:
+                values.append(f"{w} (no source of citygraph gives it)")
+        pair.add("start-differs", UNEXPECTED, f"{arrow}: Wikidata: start {'; '.join(values)}; "
+                 f"citygraph: {since}")
 
 
 def _judge_end(pair: Pair, status: Sequence[str]) -> None:
@@ -340,7 +384,16 @@ def _judge_not_in_citygraph(pair: Pair, citygraph: Citygraph) -> None:
         sources = ", ".join(sorted({c.source_label for c in claims if c.source_label})) or "a source"
         reason = f"citygraph keeps it only as a claim (source: {sources}), not as a twinning"
     else:
-        reason = "citygraph records no partnership between them"
+        covering = [q for q in (pair.a, pair.b) if q in citygraph.covered]
+        if not covering:
+            pair.add("outside", OUTSIDE, f"Wikidata: {pair.directions_text}; citygraph records no "
+                     "partnership between them and does not cover the twinnings of either (it states "
+                     "no number of twinnings, cg:numberOfTwinnings, for them), so it can neither confirm "
+                     "nor refute this pair")
+            return
+        names = " and ".join(pair.name(q) for q in covering)
+        reason = (f"citygraph records no partnership between them, though it covers the twinnings of "
+                  f"{names} (it states how many there are)")
     pair.add("not-in-citygraph", UNEXPECTED, f"Wikidata: {pair.directions_text}; {reason}")
 
 
@@ -353,6 +406,10 @@ def _header(report: Report) -> list[str]:
     lines = [f"citygraph build {report.citygraph.version} compared with {e.path}",
              f"  extract: {e.format}, {len(e.edges)} distinct P190 statements, {qualifiers}; {as_of}",
              f"  scope: {report.scope}"]
+    if e.unknown_twins:
+        items = ", ".join(sorted({q for q, _ in e.unknown_twins}, key=lambda q: int(q[1:])))
+        lines.append(f"  skipped: {len(e.unknown_twins)} P190 statement(s) whose twin is \"unknown value\" "
+                     f"(somevalue; a .well-known/genid IRI or blank node), of {items}: no pair to compare")
     if report.citygraph.unverified:
         names = ", ".join(label or iri for iri, label in report.citygraph.unverified)
         lines.append(f"  not comparable (a partner without a verified QID): {names}")
@@ -361,8 +418,10 @@ def _header(report: Report) -> list[str]:
 
 def _summary(report: Report) -> str:
     """The closing line: counts per verdict and the exit code."""
+    circular = sum(1 for p in report.pairs if p.verdict == AGREE and p.circular)
     return (f"{len([p for p in report.pairs if p.verdict != OUTSIDE])} pairs compared: "
-            f"{report.count(AGREE)} agree, {report.count(UNEXPECTED)} with unexpected differences, "
+            f"{report.count(AGREE)} agree{f' ({circular} circular)' if circular else ''}, "
+            f"{report.count(UNEXPECTED)} with unexpected differences, "
             f"{report.count(EXPECTED)} with expected differences only; {report.count(OUTSIDE)} outside"
             f"{'' if report.include_outside else ' (--all lists them)'} → exit {report.exit_code}")
 
@@ -378,7 +437,8 @@ def render_text(report: Report) -> str:
                  AGREE: "agreements", OUTSIDE: "outside the comparison"}[verdict]
         lines += ["", f"{title} ({len(pairs)} pair{'s' if len(pairs) != 1 else ''})"]
         for pair in pairs:
-            lines.append(f"  {pair.name(pair.a)} – {pair.name(pair.b)}")
+            lines.append(f"  {pair.name(pair.a)} – {pair.name(pair.b)}"
+                         + (f" [{CIRCULAR}]" if pair.circular else ""))
             for f in pair.findings:
                 mark = f" [{f.verdict}]" if f.verdict != verdict else ""
                 lines.append(f"    {f.category}{mark}: {f.reason}")
@@ -387,7 +447,7 @@ def render_text(report: Report) -> str:
 
 CSV_COLUMNS = ("verdict", "category", "item", "item_label", "twin", "twin_label", "wikidata_directions",
                "wikidata_start", "wikidata_end", "citygraph_partnership", "citygraph_kind",
-               "citygraph_status", "citygraph_start", "reason")
+               "citygraph_status", "citygraph_start", "reason", "circular")
 
 
 def render_csv(report: Report) -> str:
@@ -399,10 +459,12 @@ def render_csv(report: Report) -> str:
         for f in pair.findings:
             writer.writerow((
                 f.verdict, f.category, pair.a, pair.a_label, pair.b, pair.b_label, pair.directions_code,
-                " ".join(str(t) for t in pair.wikidata_starts),
+                "; ".join(f"{d} {' '.join(str(t) for t in ts)}" for d, ts in pair.direction_starts.items()
+                          if ts),
                 " ".join(_time(t) for t in pair.wikidata_ends),
                 " ".join(p.iri for p in pair.partnerships), " ".join(p.kind for p in pair.partnerships),
-                " ".join(p.status for p in pair.partnerships), _starts_text(pair.statements), f.reason))
+                " ".join(p.status for p in pair.partnerships), _starts_text(pair.statements), f.reason,
+                "true" if pair.circular else "false"))
     return out.getvalue()
 
 
@@ -416,21 +478,27 @@ def to_json(report: Report) -> dict[str, Any]:
     return {
         "extract": {"path": str(e.path), "format": e.format, "statements": len(e.edges),
                     "qualifiers": e.qualifiers, "sha256": e.sha256,
+                    "unknown_twins_skipped": len(e.unknown_twins),
                     "as_of": report.as_of.isoformat() if report.as_of else None,
                     "as_of_basis": report.as_of_basis or None},
         "citygraph": {"build": report.citygraph.version, "entities": len(report.citygraph.entities),
                       "not_comparable": [iri for iri, _ in report.citygraph.unverified]},
         "scope": report.scope,
         "summary": {"pairs": len([p for p in report.pairs if p.verdict != OUTSIDE]),
-                    AGREE: report.count(AGREE), UNEXPECTED: report.count(UNEXPECTED),
+                    AGREE: report.count(AGREE),
+                    "agree_circular": sum(1 for p in report.pairs if p.verdict == AGREE and p.circular),
+                    UNEXPECTED: report.count(UNEXPECTED),
                     EXPECTED: report.count(EXPECTED), OUTSIDE: report.count(OUTSIDE),
                     "exit_code": report.exit_code},
         "pairs": [{
             "item": {"qid": p.a, "label": p.a_label or None},
             "twin": {"qid": p.b, "label": p.b_label or None},
             "verdict": p.verdict,
+            "circular": p.circular,
             "wikidata": {"directions": [d.split(">") for d in p.wikidata],
                          "starts": [_time_json(t) for t in p.wikidata_starts],
+                         "starts_by_direction": {d: [_time_json(t) for t in ts]
+                                                 for d, ts in p.direction_starts.items()},
                          "ends": [_time_json(t) for t in p.wikidata_ends]},
             "citygraph": {
                 "partnerships": [{"iri": x.iri, "label": x.label, "kind": x.kind, "status": x.status}

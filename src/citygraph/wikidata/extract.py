@@ -35,8 +35,14 @@ import pyoxigraph as ox
 from ..errors import ExtractError, MissingPathError
 
 WD = "http://www.wikidata.org/entity/"
-_QID = re.compile(r"Q[1-9][0-9]*")
-_ENTITY = re.compile(r"(?:https?://(?:www\.)?wikidata\.org/(?:entity|wiki)/)?(Q[1-9][0-9]*)")
+#: A QID: Q and up to 12 digits (Wikidata's items are numbered below Q200000000 today; the bound keeps
+#: a runaway number out of int(), which refuses more than 4300 digits).
+_QID = re.compile(r"Q[1-9][0-9]{0,11}")
+_ENTITY = re.compile(r"(?:https?://(?:www\.)?wikidata\.org/(?:entity|wiki)/)?(Q[1-9][0-9]{0,11})")
+#: An entity IRI whose local name looks like an item but is not a QID (too long, say).
+_BAD_ENTITY = re.compile(r"https?://(?:www\.)?wikidata\.org/(?:entity|wiki)/Q[0-9]+")
+#: WDQS writes "unknown value" (somevalue) as a skolem IRI under /.well-known/genid/.
+_GENID = re.compile(r"https?://(?:www\.)?wikidata\.org/\.well-known/genid/\S*")
 _TIME = re.compile(r"([+-]?\d{4,})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?)?")
 
 #: The WDQS column names read from a JSON result, each a list of accepted spellings, first the
@@ -81,6 +87,21 @@ DATE_MODIFIED = (ox.NamedNode("http://schema.org/dateModified"),
 _LABEL_LANGUAGES = ("en", "de", "mul")
 
 
+class ImpossibleTime(ValueError):
+    """A timestamp of the right shape whose date cannot exist (2016-02-30, month 13)."""
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+def days_in_month(year: int, month: int) -> int:
+    """The number of days of a month in the proleptic Gregorian calendar (any year, BCE too)."""
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
 @dataclass(frozen=True)
 class TimeValue:
     """A Wikidata time value: the date part of its timestamp and its precision (9 year, 10 month,
@@ -97,7 +118,19 @@ class TimeValue:
         match = _TIME.fullmatch(text.strip())
         if match is None:
             return None
-        return cls(int(match.group(1)), int(match.group(2)), int(match.group(3)), precision)
+        if len(match.group(1).lstrip("+-")) > 16:
+            raise ImpossibleTime(f"{text[:40]!r}: a year of more than 16 digits")
+        year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        hour, minute, second = (int(g) if g else 0 for g in match.group(4, 5, 6))
+        # Wikidata writes the digits past a year's or a month's precision as 00 (+1960-00-00).
+        if month > 12 or (month == 0 and (day or (precision or 9) >= 10)):
+            raise ImpossibleTime(f"{text!r} is not a real date: there is no month {month:02d}")
+        if month and (day > days_in_month(year, month) or (day == 0 and (precision or 9) >= 11)):
+            raise ImpossibleTime(f"{text!r} is not a real date: {_MONTHS[month - 1]} {year} has "
+                                 f"{days_in_month(year, month)} days")
+        if hour > 24 or minute > 59 or second > 60:
+            raise ImpossibleTime(f"{text!r} is not a real time of day")
+        return cls(year, month, day, precision)
 
     def __lt__(self, other: TimeValue) -> bool:
         """Chronological order (an unstated precision before a stated one)."""
@@ -118,6 +151,12 @@ class TimeValue:
         p = self.effective_precision
         return date(self.year, self.month if p >= 10 and self.month else 1,
                     self.day if p >= 11 and self.day else 1)
+
+    def latest(self) -> date:
+        """The last day the value can stand for (1960 at year precision: 1960-12-31)."""
+        p = self.effective_precision
+        month = self.month if p >= 10 and self.month else 12
+        return date(self.year, month, self.day if p >= 11 and self.day else days_in_month(self.year, month))
 
     def __str__(self) -> str:
         p = self.effective_precision
@@ -147,15 +186,23 @@ class Extract:
     statements: int = 0
     #: Items the extract shows with no P190 statement (a WDQS row whose twin is unbound).
     covered: set[str] = field(default_factory=set)
+    #: P190 statements whose twin is "unknown value" (somevalue): (item, the skolem IRI or blank node);
+    #: skipped, as no pair can be made of them, and counted in the report.
+    unknown_twins: set[tuple[str, str]] = field(default_factory=set)
+    #: The statements that can carry qualifiers (the statement form of RDF, every row of a WDQS
+    #: result with a start or end column); a ``wdt:`` triple alone cannot.
+    qualified: set[tuple[str, str]] = field(default_factory=set)
     _subjects: set[str] | None = field(default=None, repr=False)
     _subjects_of: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     def add(self, subject: str, obj: str, starts: Iterable[TimeValue] = (),
-            ends: Iterable[TimeValue | None] = ()) -> None:
+            ends: Iterable[TimeValue | None] = (), qualified: bool = False) -> None:
         """Record a P190 statement ``subject`` → ``obj`` with its starts and ends."""
         if subject == obj:
             return
         self.edges.add((subject, obj))
+        if qualified:
+            self.qualified.add((subject, obj))
         self.statements += 1
         for start in starts:
             self.starts.setdefault((subject, obj), set()).add(start)
@@ -169,6 +216,12 @@ class Extract:
             self._subjects_of = set(self.edges)
             self._subjects = {s for s, _ in self.edges}
         return self._subjects | self.covered
+
+    def lacks(self, subject: str, obj: str) -> bool:
+        """Whether the extract shows that Wikidata lacks ``subject`` → ``obj``: it has no such statement
+        but has statements of ``subject`` (a WDQS result of one city's twins says nothing about the
+        statements of its twins, so their directions are not judged)."""
+        return (subject, obj) not in self.edges and subject in self.subjects
 
     def touching(self, qids: set[str]) -> set[frozenset[str]]:
         """The unordered pairs of the extract that have an item of ``qids``."""
@@ -255,6 +308,25 @@ def read_extract(source: Path) -> Extract:
     return extract
 
 
+def _not_a_qid(value: str) -> str:
+    """Why a cell is not a QID, in words."""
+    if re_full(r"Q[0-9]+", value):
+        return (f"{value[:40]}{'…' if len(value) > 40 else ''} ({len(value) - 1} digits) is not a QID: "
+                "a QID is Q and at most 12 digits, without a leading 0 (such as Q1295)")
+    return f"{value[:40]!r} is not a QID (such as Q1295)"
+
+
+def re_full(pattern: str, text: str) -> bool:
+    """Whether ``text`` matches ``pattern`` as a whole."""
+    return re.fullmatch(pattern, text) is not None
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    """The line of the first occurrence of ``needle`` in ``text`` (None when absent)."""
+    index = text.find(needle) if needle else -1
+    return None if index < 0 else text.count("\n", 0, index) + 1
+
+
 def _qid(value: str) -> str | None:
     """The QID an entity IRI or a bare QID names (None for anything else)."""
     match = _ENTITY.fullmatch(value.strip())
@@ -272,7 +344,7 @@ def read_crawl(path: Path, text: str | None = None, data: bytes | None = None) -
     columns: tuple[int, int] = (0, 1)
     label_columns: tuple[int | None, int | None] = (None, None)
     start_line = 0
-    if lines and not all(_QID.fullmatch(c.strip()) for c in lines[0].split("\t")[:2]):
+    if lines and not all(re_full(r"Q[0-9]+", c.strip()) for c in lines[0].split("\t")[:2]):
         header = [c.strip().lower() for c in lines[0].split("\t")]
         s_index = next((i for i, c in enumerate(header) if c in ("subject", "item", "city", "qid", "from",
                                                                   "source", "s")), None)
@@ -298,7 +370,7 @@ def read_crawl(path: Path, text: str | None = None, data: bytes | None = None) -
         subject, obj = (cells[columns[0]].strip(), cells[columns[1]].strip())
         for value in (subject, obj):
             if not _QID.fullmatch(value):
-                raise ExtractError(path, number, f"{value[:40]!r} is not a QID (such as Q1295)")
+                raise ExtractError(path, number, _not_a_qid(value))
         extract.add(subject, obj)
         for qid, index in zip((subject, obj), label_columns, strict=True):
             if index is not None and index < len(cells) and cells[index].strip():
@@ -340,6 +412,54 @@ def _int(cell: Mapping[str, object] | None) -> int | None:
         return None
 
 
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _members(text: str, start: int, decoder: json.JSONDecoder) -> dict[str, tuple[int, int]]:
+    """The offsets (start, end) of the member values of the JSON object at ``start`` (the last of a
+    repeated name, as json.loads keeps it)."""
+    members: dict[str, tuple[int, int]] = {}
+    if text[start] != "{":
+        return members
+    i = _WS.match(text, start + 1).end()  # type: ignore[union-attr]
+    while text[i] == '"':
+        name, i = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
+        i = _WS.match(text, i).end() + 1  # type: ignore[union-attr]  # the ':'
+        begin = _WS.match(text, i).end()  # type: ignore[union-attr]
+        _, end = decoder.raw_decode(text, begin)
+        members[name] = (begin, end)
+        i = _WS.match(text, end).end()  # type: ignore[union-attr]
+        if text[i] != ",":
+            break
+        i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+    return members
+
+
+def _row_lines(text: str) -> list[int]:
+    """The line in the file where each row of ``results.bindings`` starts, for error messages ([]
+    when the document is not laid out as expected; it has been parsed already)."""
+    decoder = json.JSONDecoder()
+    try:
+        top = _WS.match(text).end()  # type: ignore[union-attr]
+        results = _members(text, top, decoder).get("results")
+        bindings = _members(text, results[0], decoder).get("bindings") if results else None
+        if bindings is None or text[bindings[0]] != "[":
+            return []
+        lines, i = [], _WS.match(text, bindings[0] + 1).end()  # type: ignore[union-attr]
+        line, counted = 1, 0
+        while text[i] != "]":
+            line += text.count("\n", counted, i)
+            counted = i
+            lines.append(line)
+            _, end = decoder.raw_decode(text, i)
+            i = _WS.match(text, end).end()  # type: ignore[union-attr]
+            if text[i] == ",":
+                i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+        return lines
+    except (ValueError, IndexError, RecursionError):
+        return []
+
+
 def read_wdqs_json(path: Path, text: str | None = None, data: bytes | None = None) -> Extract:
     """Read a WDQS SELECT result in SPARQL 1.1 Query Results JSON."""
     if data is None:
@@ -374,9 +494,19 @@ def read_wdqs_json(path: Path, text: str | None = None, data: bytes | None = Non
     extract = Extract(path, "wdqs-json", sha256=hashlib.sha256(data).hexdigest(),
                       qualifiers=roles["start"] is not None or roles["end"] is not None)
     seen: dict[tuple[str, str, str], None] = {}
+    row_lines: list[int] | None = None
+
+    def error(number: int, detail: str) -> ExtractError:
+        """An error naming the row (1-based, as a person counts) and the line where it starts."""
+        nonlocal row_lines
+        if row_lines is None:
+            row_lines = _row_lines(text)
+        line = row_lines[number - 1] if len(row_lines) == len(bindings) else None
+        return ExtractError(path, line, f"result row {number} (1-based) of results.bindings: {detail}")
+
     for number, row in enumerate(bindings, start=1):
         if not isinstance(row, dict) or not all(isinstance(c, dict) for c in row.values()):
-            raise ExtractError(path, None, f"result row {number}: not an object of bindings")
+            raise error(number, "not an object of bindings")
         qids: list[str] = []
         for role in ("item", "twin"):
             cell = row.get(roles[role])
@@ -384,11 +514,18 @@ def read_wdqs_json(path: Path, text: str | None = None, data: bytes | None = Non
             if role == "twin" and not value and qids:  # OPTIONAL { ?item wdt:P190 ?twin }: no twin
                 extract.covered.add(qids[0])
                 break
+            if role == "twin" and qids and cell and (cell.get("type") == "bnode"
+                                                     or _GENID.fullmatch(value)):
+                extract.unknown_twins.add((qids[0], value))  # "unknown value": no pair to compare
+                extract.covered.add(qids[0])
+                break
             qid = _qid(value)
             if qid is None:
-                what = f"{value[:60]!r} is not a Wikidata item (an entity IRI or a QID)" if value \
-                    else "no value"
-                raise ExtractError(path, None, f"result row {number}, ?{roles[role]}: {what}")
+                what = (f"{_not_a_qid(value.rsplit('/', 1)[-1])}" if _BAD_ENTITY.fullmatch(value)
+                        or re_full(r"Q[0-9]+", value) else
+                        f"{value[:60]!r} is not a Wikidata item (an entity IRI or a QID)" if value
+                        else "no value")
+                raise error(number, f"?{roles[role]}: {what}")
             qids.append(qid)
             label = row.get(f"{roles[role]}Label")
             if label and isinstance(label.get("value"), str) and not _QID.fullmatch(label["value"]):
@@ -398,8 +535,11 @@ def read_wdqs_json(path: Path, text: str | None = None, data: bytes | None = Non
         rank = row.get(roles["rank"]) if roles["rank"] else None
         if rank and str(rank.get("value", "")).endswith("DeprecatedRank"):
             continue
-        starts = [t for t in _times(path, number, row, roles["start"], roles["start_precision"]) if t]
-        ends = _times(path, number, row, roles["end"], roles["end_precision"])
+        try:
+            starts = [t for t in _times(row, roles["start"], roles["start_precision"]) if t]
+            ends = _times(row, roles["end"], roles["end_precision"])
+        except ValueError as exc:
+            raise error(number, str(exc)) from None
         statement = row.get(roles["statement"]) if roles["statement"] else None
         key = (qids[0], qids[1], str(statement.get("value")) if statement else str(number))
         if key in seen and statement:  # another row of the same statement (one per start, say)
@@ -409,23 +549,26 @@ def read_wdqs_json(path: Path, text: str | None = None, data: bytes | None = Non
                 extract.ends.setdefault((qids[0], qids[1]), set()).add(e)
             continue
         seen[key] = None
-        extract.add(qids[0], qids[1], starts, ends)
+        extract.add(qids[0], qids[1], starts, ends, qualified=extract.qualifiers)
     return extract
 
 
-def _times(path: Path, number: int, row: Mapping[str, Mapping[str, object]], column: str | None,
+def _times(row: Mapping[str, Mapping[str, object]], column: str | None,
            precision_column: str | None) -> list[TimeValue | None]:
-    """The time value of a row's start or end column ([] when unbound; None for "unknown value")."""
+    """The time value of a row's start or end column ([] when unbound; None for "unknown value");
+    a ValueError naming the column for a value that is no date or an impossible one."""
     if column is None or not row.get(column):
         return []
     cell = row[column]
     value = str(cell.get("value", ""))
     if cell.get("type") in ("uri", "bnode") and not _TIME.fullmatch(value):
         return [None]  # WDQS writes "unknown value" (somevalue) as a skolem IRI or blank node
-    time = TimeValue.parse(value, _int(row.get(precision_column)) if precision_column else None)
+    try:
+        time = TimeValue.parse(value, _int(row.get(precision_column)) if precision_column else None)
+    except ImpossibleTime as exc:
+        raise ValueError(f"?{column}: {exc}") from None
     if time is None:
-        raise ExtractError(path, None, f"result row {number}, ?{column}: {value[:60]!r} is not a "
-                              "date or dateTime")
+        raise ValueError(f"?{column}: {value[:60]!r} is not a date or dateTime")
     return [time]
 
 
@@ -447,24 +590,56 @@ def read_rdf(path: Path, text: str | None = None, data: bytes | None = None) -> 
         raise ExtractError(path, exc.lineno, f"{detail}{column}") from None
     extract = Extract(path, "rdf", sha256=hashlib.sha256(data).hexdigest())
     statement_edges: set[tuple[str, str]] = set()
+
+    def entity(term: object) -> str | None:
+        """The QID of an entity IRI; an error at its line for an IRI of an item that is no QID."""
+        iri = _term(term)
+        qid = _qid(iri) if isinstance(term, ox.NamedNode) else None
+        if qid is None and isinstance(term, ox.NamedNode) and _BAD_ENTITY.fullmatch(iri):
+            local = iri.rsplit("/", 1)[-1]
+            raise ExtractError(path, _line_of(text, local[:200]), f"<{iri[:80]}…>: {_not_a_qid(local)}")
+        return qid
+
+    def unknown(item: str, term: object) -> bool:
+        """Whether a P190 value is "unknown value" (a skolem IRI or a blank node), noted if so."""
+        if isinstance(term, ox.BlankNode) or (isinstance(term, ox.NamedNode)
+                                               and _GENID.fullmatch(term.value)):
+            extract.unknown_twins.add((item, _term(term)))
+            extract.covered.add(item)
+            return True
+        return False
+
+    def times(node: ox.NamedNode | ox.BlankNode, simple: ox.NamedNode,
+              full: ox.NamedNode) -> list[TimeValue | None]:
+        try:
+            return _statement_times(store, node, simple, full)
+        except ImpossibleTime as exc:
+            raise ExtractError(path, _line_of(text, exc.args[1]), f"{_term(simple).rsplit('/', 1)[-1]} "
+                               f"of <{_term(node)}>: {exc.args[0]}") from None
+
     for quad in store.quads_for_pattern(None, P190, None):
-        item, node = _qid(_term(quad.subject)), quad.object
+        item, node = entity(quad.subject), quad.object
         if item is None or not isinstance(node, ox.NamedNode | ox.BlankNode):
             continue
         extract.qualifiers = True
         if any(_term(q.object) == DEPRECATED for q in store.quads_for_pattern(node, RANK, None)):
             continue
         for value in store.quads_for_pattern(node, PS_P190, None):
-            twin = _qid(_term(value.object))
+            if unknown(item, value.object):
+                continue
+            twin = entity(value.object)
             if twin is None:
                 continue
-            starts = _statement_times(store, node, PQ_P580, PQV_P580)
-            ends = _statement_times(store, node, PQ_P582, PQV_P582)
-            extract.add(item, twin, [s for s in starts if s is not None], ends)
+            starts = times(node, PQ_P580, PQV_P580)
+            ends = times(node, PQ_P582, PQV_P582)
+            extract.add(item, twin, [s for s in starts if s is not None], ends, qualified=True)
             statement_edges.add((item, twin))
     for quad in store.quads_for_pattern(None, P190_DIRECT, None):
-        item, twin = _qid(_term(quad.subject)), _qid(_term(quad.object))
-        if item and twin and (item, twin) not in statement_edges:
+        item = entity(quad.subject)
+        if item is None or unknown(item, quad.object):
+            continue
+        twin = entity(quad.object)
+        if twin and (item, twin) not in statement_edges:
             extract.add(item, twin)
     for predicate in LABELS:
         for quad in store.quads_for_pattern(None, predicate, None):
@@ -474,9 +649,21 @@ def read_rdf(path: Path, text: str | None = None, data: bytes | None = None) -> 
                 if language in _LABEL_LANGUAGES or qid not in extract.labels:
                     if language == "en" or qid not in extract.labels:
                         extract.labels[qid] = quad.object.value
-    modified = [TimeValue.parse(q.object.value, 11) for p in DATE_MODIFIED
-                for q in store.quads_for_pattern(None, p, None) if isinstance(q.object, ox.Literal)]
-    dates = [m.earliest() for m in modified if m is not None]
+    dates = []
+    for predicate in DATE_MODIFIED:
+        for quad in store.quads_for_pattern(None, predicate, None):
+            if not isinstance(quad.object, ox.Literal):
+                continue
+            stamp = quad.object.value
+            try:
+                modified = TimeValue.parse(stamp, 11)
+                if modified is not None and not 1 <= modified.year <= 9999:
+                    raise ImpossibleTime(f"{stamp!r}: a year the extract's date cannot be")
+            except ImpossibleTime as exc:
+                raise ExtractError(path, _line_of(text, stamp), f"schema:dateModified of "
+                                   f"<{_term(quad.subject)}>: {exc}") from None
+            if modified is not None:
+                dates.append(modified.earliest())
     if dates:
         extract.as_of = max(dates)
         extract.as_of_basis = "the latest schema:dateModified in the file"
@@ -505,9 +692,14 @@ def _statement_times(store: ox.Store, node: ox.NamedNode | ox.BlankNode, simple:
     times: list[TimeValue | None] = []
     for quad in store.quads_for_pattern(node, simple, None):
         if isinstance(quad.object, ox.Literal):
-            time = TimeValue.parse(quad.object.value, precisions.get(quad.object.value))
-            if time is not None:
-                times.append(time)
+            try:
+                time = TimeValue.parse(quad.object.value, precisions.get(quad.object.value))
+            except ImpossibleTime as exc:
+                raise ImpossibleTime(str(exc), quad.object.value) from None
+            if time is None:
+                raise ImpossibleTime(f"{quad.object.value[:60]!r} is not a date or dateTime",
+                                     quad.object.value)
+            times.append(time)
         else:
             times.append(None)  # somevalue: an IRI (skolem) or a blank node
     return times

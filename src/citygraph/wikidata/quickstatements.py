@@ -9,7 +9,9 @@ precision written as ``00`` (``/9`` year, ``/10`` month, ``/11`` day).
 
 Only the view's P190 statements are written: started town twinnings (active, paused, ended — an
 ended one with its ``P582``) between entities with verified QIDs, both directions. Never a planned
-twinning, a friendship or project partnership, nor an entity without a verified QID. Where sources
+twinning, a friendship or project partnership, nor an entity without a verified QID. With an extract
+to compare with (``--against``), only the directions it shows Wikidata lacks: a direction whose item
+has no statements in the extract is not judged (as by ``diff``), and is listed in the notes. Where sources
 disagree on the start, the preferred-rank statement is written; without one, every normal-rank
 start is written, each as a statement of its own (``!P190``) with its own references.
 """
@@ -19,10 +21,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..vocab import instance_namespace
 from .diff import preferred_starts
-from .extract import KNOWN_EXTRACTS, Extract, TimeValue
-from .side import STARTED, Citygraph, Reference, Statement
+from .extract import Extract, TimeValue
+from .side import STARTED, Citygraph, Reference, Statement, is_wikidata, wikidata_copies
 
 _UNSAFE = re.compile(r"[\t\r\n\"]+|\s{2,}")
 
@@ -64,21 +65,12 @@ class Batch:
     notes: list[str]
     statements: int
     skipped: int
+    #: Directions left out because the ``--against`` extract does not cover them (not judged).
+    unjudged: int = 0
 
     def text(self) -> str:
         """The commands, one a line."""
         return "".join(line + "\n" for line in self.lines)
-
-
-def wikidata_copies(base_iri: str) -> set[str]:
-    """The source nodes of the data that are copies of Wikidata itself (the extracts citygraph knows)."""
-    return {instance_namespace(base_iri) + "source/" + name for name in KNOWN_EXTRACTS.values()}
-
-
-def _is_wikidata(reference: Reference, copies: set[str]) -> bool:
-    """Whether a reference cites Wikidata itself (a known copy, or a wikidata.org URL)."""
-    return reference.source in copies or bool(reference.url and re.match(
-        r"https?://(www\.)?wikidata\.org/", reference.url))
 
 
 def _command(statement: Statement, new: bool, copies: set[str]) -> tuple[str, list[Reference]]:
@@ -93,7 +85,7 @@ def _command(statement: Statement, new: bool, copies: set[str]) -> tuple[str, li
         cells += ["P582", "somevalue"]
     written: list[Reference] = []
     for reference in statement.references:
-        if _is_wikidata(reference, copies):
+        if is_wikidata(reference, copies):
             continue
         pairs = _reference_pairs(reference)
         if not pairs:
@@ -108,7 +100,7 @@ def _command(statement: Statement, new: bool, copies: set[str]) -> tuple[str, li
 
 def quickstatements(citygraph: Citygraph, against: Extract | None = None) -> Batch:
     """The QuickStatements v1 batch adding citygraph's P190 statements (with ``against``: only the
-    directions the extract lacks)."""
+    directions the extract shows Wikidata lacks, by the rule of ``diff``: see :meth:`Extract.lacks`)."""
     started = {p.iri for p in citygraph.partnerships if p.kind == "twinning" and p.status in STARTED}
     held = citygraph.qids
     groups: dict[tuple[str, str], list[Statement]] = {}
@@ -124,14 +116,18 @@ def quickstatements(citygraph: Citygraph, against: Extract | None = None) -> Bat
     count = 0
     copies = wikidata_copies(citygraph.base_iri)
     circular: list[str] = []
+    unjudged: list[str] = []
     for (item, twin), statements in sorted(groups.items(), key=lambda kv: _order(kv[0])):
         if against is not None and (item, twin) in against.edges:
             skipped += 1
             continue
         chosen = _choose(statements)
-        if all(r.source in copies or _is_wikidata(r, copies) for s in chosen for r in s.references) \
+        if all(r.source in copies or is_wikidata(r, copies) for s in chosen for r in s.references) \
                 and any(s.references for s in chosen):
             circular.append(f"{item} P190 {twin}")
+            continue
+        if against is not None and not against.lacks(item, twin):
+            unjudged.append(f"{item} P190 {twin}")  # the extract has no statements of the item
             continue
         for statement in chosen:
             line, written = _command(statement, new=len(chosen) > 1, copies=copies)
@@ -157,8 +153,13 @@ def quickstatements(citygraph: Citygraph, against: Extract | None = None) -> Bat
                      "for Wikidata): " + ", ".join(circular))
     if against is not None:
         notes.append(f"{skipped} statement(s) left out: the extract already has them")
+    if unjudged:
+        notes.append(f"{len(unjudged)} statement(s) not written: the extract has no P190 statements of "
+                     "their item, so it cannot tell whether Wikidata lacks them (as diff, it does not "
+                     "judge them; check them on Wikidata, or run without --against to write them): "
+                     + ", ".join(unjudged))
     notes.append("QuickStatements v1 cannot set a rank: review preferred starts on Wikidata")
-    return Batch(lines, notes, count, skipped + len(circular))
+    return Batch(lines, notes, count, skipped + len(circular) + len(unjudged), len(unjudged))
 
 
 def _choose(statements: list[Statement]) -> list[Statement]:

@@ -8,14 +8,16 @@ friendships, project partnerships …) and the P190 claims kept for comparison c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from ..errors import CitygraphError
 from ..store import EmbeddedStore
 from ..vocab import instance_namespace
-from .extract import TimeValue, _qid
+from .extract import KNOWN_EXTRACTS, ImpossibleTime, TimeValue, _qid
 from .view import view_graph_iri
 
 PREFIXES = """PREFIX cg: <https://w3id.org/citygraph/ontology#>
@@ -101,6 +103,9 @@ class Citygraph:
     unverified: list[tuple[str, str]]
     #: The ``dcterms:date`` of the source nodes asked for (local name under ``{base}id/source/``).
     source_dates: dict[str, TimeValue] = field(default_factory=dict)
+    #: The QIDs of the cities whose twinnings citygraph covers: the data states how many twinnings
+    #: they have (``cg:numberOfTwinnings``, as a fact or as a ``cg:Claim``).
+    covered: set[str] = field(default_factory=set)
 
     @property
     def qids(self) -> set[str]:
@@ -180,10 +185,10 @@ def load_citygraph(store: EmbeddedStore, base_iri: str, languages: tuple[str, ..
         item, twin = _qid(_value(row["item"])), _qid(_value(row["twin"]))
         if item is None or twin is None:
             continue
-        start = TimeValue.parse(_value(row["start"]), _int(row["precision"])) if row["start"] else None
+        start = _parse(_value(row["start"]), _int(row["precision"])) if row["start"] else None
         end: TimeValue | str | None = None
         if isinstance(row["end"], ox.Literal):
-            end = TimeValue.parse(row["end"].value, _int(row["endPrecision"]))
+            end = _parse(row["end"].value, _int(row["endPrecision"]))
         elif row["end"] is not None:
             end = "unknown"
         statements[_value(row["statement"])] = Statement(
@@ -204,8 +209,8 @@ def load_citygraph(store: EmbeddedStore, base_iri: str, languages: tuple[str, ..
             _value(row["url"]) or None, _qid(_value(row["statedIn"])) if row["statedIn"] else None,
             title.value if isinstance(title, ox.Literal) else None,
             (title.language or None) if isinstance(title, ox.Literal) else None,
-            TimeValue.parse(_value(row["published"]), 11) if row["published"] else None,
-            TimeValue.parse(_value(row["retrieved"]), 11) if row["retrieved"] else None))
+            _parse(_value(row["published"]), 11) if row["published"] else None,
+            _parse(_value(row["retrieved"]), 11) if row["retrieved"] else None))
     partnerships: dict[str, Partnership] = {}
     for row in _rows(store, """SELECT ?partnership ?kind ?status ?qa ?qb ?label WHERE {
               ?partnership a cg:Partnership ; cg:kind ?kind ; cg:partner ?a, ?b . FILTER (?a != ?b)
@@ -239,13 +244,52 @@ def load_citygraph(store: EmbeddedStore, base_iri: str, languages: tuple[str, ..
         unverified.append((_value(row["partnership"]), _value(row["label"])))
     citygraph = Citygraph(base_iri, store.version, entities, sorted(statements.values(), key=lambda s: s.iri),
                           list(partnerships.values()), claims, unverified)
+    citygraph.covered = twinnings_covered(store)
     namespace = instance_namespace(base_iri) + "source/"
     for name in sources:
         for row in _rows(store, f"SELECT ?date WHERE {{ <{namespace}{name}> dcterms:date ?date }}"):
-            value = TimeValue.parse(_value(row["date"]), 11)
+            value = _parse(_value(row["date"]), 11)
             if value is not None:
                 citygraph.source_dates[name] = value
     return citygraph
+
+
+def wikidata_copies(base_iri: str) -> set[str]:
+    """The source nodes of the data that are copies of Wikidata itself (the extracts citygraph knows)."""
+    return {instance_namespace(base_iri) + "source/" + name for name in KNOWN_EXTRACTS.values()}
+
+
+def is_wikidata(reference: Reference, copies: set[str]) -> bool:
+    """Whether a reference cites Wikidata itself (a known copy, or a wikidata.org URL)."""
+    return reference.source in copies or bool(reference.url and re.match(
+        r"https?://(www\.)?wikidata\.org/", reference.url))
+
+
+def only_from_wikidata(statements: Iterable[Statement], copies: set[str]) -> bool:
+    """Whether every reference of the statements cites Wikidata itself (and there is one): citygraph
+    has them only from Wikidata, so comparing them with Wikidata is circular."""
+    references = [r for s in statements for r in s.references]
+    return bool(references) and all(is_wikidata(r, copies) for r in references)
+
+
+#: The cities whose twinnings the data covers: it states how many they have, as a fact or a claim.
+COVERED_QUERY = """SELECT DISTINCT ?qid WHERE {
+  { ?city cg:numberOfTwinnings ?count }
+  UNION { ?claim a cg:Claim ; rdf:subject ?city ; rdf:predicate cg:numberOfTwinnings }
+  ?city cg:wikidataEntity ?qid }"""
+
+
+def twinnings_covered(store: EmbeddedStore) -> set[str]:
+    """The QIDs of the cities whose twinnings citygraph covers (see :data:`COVERED_QUERY`)."""
+    return {q for row in _rows(store, COVERED_QUERY) if (q := _qid(_value(row["qid"])))}
+
+
+def _parse(text: str, precision: int | None) -> TimeValue | None:
+    """A time value of the build (an error, never a traceback, for a date that cannot exist)."""
+    try:
+        return TimeValue.parse(text, precision)
+    except ImpossibleTime as exc:
+        raise CitygraphError(f"the build's Wikidata view states an impossible date: {exc}") from None
 
 
 def _int(term: object) -> int | None:
