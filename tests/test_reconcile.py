@@ -594,3 +594,15 @@ def test_a_bad_suggest_limit_is_a_short_400(client: FlaskClient, raw: str) -> No
     response = client.get("/reconcile/suggest/entity", query_string={"prefix": "Do", "limit": raw})
     message = error(client, response)
     assert "'limit' must be a positive whole number" in message and len(message) < 200
+
+
+def test_a_jsonp_error_reaches_the_callback(client: FlaskClient) -> None:
+    """A script-tag client gets the error object through its callback (a 400 would run nothing)."""
+    response = client.get("/reconcile", query_string={"queries": "{not json", "callback": "cb_1"})
+    assert response.status_code == 200 and response.content_type.startswith("application/javascript")
+    text = response.get_data(as_text=True)
+    assert text.startswith("/**/cb_1(") and text.endswith(");")
+    body = json.loads(text[len("/**/cb_1("):-2])
+    assert body["status"] == "error" and "is not JSON" in body["message"]
+    bad_callback = client.get("/reconcile", query_string={"queries": "{not json", "callback": "a-b"})
+    assert bad_callback.status_code == 400 and bad_callback.is_json

@@ -793,8 +793,16 @@ def answer(body: Any, *, variant: str = "") -> Response:
 
 @bp.errorhandler(BadRequest)
 def bad_request(exc: BadRequest) -> Response:
-    """A 400 with the message, as JSON (JSONP only where the callback itself is sound)."""
+    """A 400 with the message, as JSON; for a JSONP request whose callback is sound, the error
+    object passed to the callback with a 200 (a browser runs no script from a 400, so a script-tag
+    client would never learn what went wrong)."""
     body = json.dumps({"status": "error", "message": str(exc)}, ensure_ascii=False)
+    callback = request.args.get("callback")
+    if callback is not None and CALLBACK.fullmatch(callback):
+        response = Response(f"/**/{callback}({body});", content_type="application/javascript; charset=utf-8")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.cache_control.no_store = True
+        return response
     return Response(body, status=400, content_type="application/json; charset=utf-8")
 
 
