@@ -256,7 +256,8 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "import", help="turn third-party data into data files in citygraph's model",
         description=_wrap("Turn a third-party dataset into a data file in citygraph's model (one source "
                           "per file, as in data/). See docs/world.md."),
-        epilog=IMPORT_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=IMPORT_EXIT_CODES + "\n" + settings_help(settings_read("import"), "settings it reads"),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     group = imp.add_subparsers(dest="import_command", required=True, metavar="SUBCOMMAND")
     p190 = group.add_parser(
         "wikidata-p190", help="the world's twinning network of a Wikidata P190 crawl",

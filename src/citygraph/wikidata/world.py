@@ -29,7 +29,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
@@ -115,6 +115,13 @@ class Curated:
     with_geometry: set[str] = field(default_factory=set)
 
 
+def _rows(store: ox.Store, query: str) -> list[tuple[str, ...]]:
+    """The rows of a SELECT as tuples of the values of their IRIs ("" for unbound, blank or literal)."""
+    solutions = store.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return [tuple(t.value if isinstance(t, ox.NamedNode) else "" for t in row) for row in solutions]
+
+
 def read_curated(data_dir: Path) -> Curated:
     """The curated data's IRIs by QID, read from the Turtle files of ``data_dir`` with pyoxigraph."""
     curated = Curated()
@@ -128,36 +135,31 @@ def read_curated(data_dir: Path) -> Curated:
         except SyntaxError as exc:
             raise DataSyntaxError(path, None, str(exc)) from None
     qid_of: dict[str, str] = {}
-    for row in store.query(_CURATED_QUERY):
-        s, wd = row["s"], row["wd"]
-        if isinstance(s, ox.NamedNode) and isinstance(wd, ox.NamedNode) and wd.value.startswith(WD):
-            qid = wd.value[len(WD):]
-            if _QID.fullmatch(qid):
-                qid_of[s.value] = qid
-                if qid not in curated.places or s.value < curated.places[qid]:
-                    curated.places[qid] = s.value
+    for s, wd in _rows(store, _CURATED_QUERY):
+        qid = wd[len(WD):] if wd.startswith(WD) else ""
+        if _QID.fullmatch(qid):
+            qid_of[s] = qid
+            if qid not in curated.places or s < curated.places[qid]:
+                curated.places[qid] = s
     ranks: dict[tuple[str, str], tuple[bool, str]] = {}
-    for row in store.query(_PARTNERSHIPS_QUERY):
-        a, b = qid_of.get(row["a"].value), qid_of.get(row["b"].value)
+    for node, a_iri, b_iri, kind in _rows(store, _PARTNERSHIPS_QUERY):
+        a, b = qid_of.get(a_iri), qid_of.get(b_iri)
         if a is None or b is None or a == b:
             continue
         key = pair_key(a, b)
-        node = row["p"].value
-        twinning = row["kind"] is not None and row["kind"].value == ID + "partnership-kind/twinning"
         # A pair with several curated partnerships (a twinning and a climate partnership, say):
         # the twinning is the one Wikidata's P190 speaks of; otherwise the first IRI.
-        rank = (not twinning, node)
+        rank = (kind != ID + "partnership-kind/twinning", node)
         if key not in ranks or rank < ranks[key]:
             ranks[key] = rank
             curated.partnerships[key] = node
-    for row in store.query(_CLAIMS_QUERY):
-        a, b = qid_of.get(row["a"].value), qid_of.get(row["b"].value)
+    for claim, a_iri, b_iri in _rows(store, _CLAIMS_QUERY):
+        a, b = qid_of.get(a_iri), qid_of.get(b_iri)
         if a is not None and b is not None and a != b:
-            curated.claims.setdefault(pair_key(a, b), row["c"].value)
-    for row in store.query(_GEOMETRY_QUERY):
-        qid = qid_of.get(row["s"].value)
-        if qid is not None:
-            curated.with_geometry.add(qid)
+            curated.claims.setdefault(pair_key(a, b), claim)
+    for (subject,) in _rows(store, _GEOMETRY_QUERY):
+        if subject in qid_of:
+            curated.with_geometry.add(qid_of[subject])
     return curated
 
 
@@ -201,7 +203,8 @@ class ImportReport:
             f"{self.triples} triple(s) written",
         ]
         if self.names_without_statement:
-            lines.append(f"{self.names_without_statement} name(s) of items without a statement (not written)")
+            lines.append(f"{self.names_without_statement} name(s) of items without a statement "
+                         "(not written)")
         if self.points or self.coordinate_triples:
             lines.append(f"{self.points} of {self.places} place(s) got a point "
                          f"({self.points_skipped_curated} curated place(s) already have one); "
@@ -253,10 +256,11 @@ def import_p190(names: Path, relations: Path, out: TextIO, curated: Curated) -> 
         directions.setdefault(pair_key(subject, obj), []).append(subject)
     src = f"source:{SOURCE}"
     out.write(
-        "# citygraph — the world's twinning network of the 2016 Wikidata P190 crawl (L3viathan/sister-cities\n"
-        "# @ d3028c2), written by `citygraph import wikidata-p190`. One partnership per unordered pair of\n"
-        "# items with a P190 (twinned administrative body) statement; cg:p190StatedBy names the item(s)\n"
-        "# that carried the statement and cg:p190OneDirectional flags a pair stated in one direction only.\n"
+        "# citygraph — the world's twinning network of the 2016 Wikidata P190 crawl\n"
+        "# (L3viathan/sister-cities @ d3028c2), written by `citygraph import wikidata-p190`. One\n"
+        "# partnership per unordered pair of items with a P190 (twinned administrative body) statement;\n"
+        "# cg:p190StatedBy names the item(s) that carried the statement and cg:p190OneDirectional flags\n"
+        "# a pair stated in one direction only.\n"
         "# Kind cgkind:wikidata-p190 only (P190 covers twinnings and other partnership agreements); no\n"
         "# status and no dates (the crawl has no qualifiers). Labels are the crawl's names.tsv as plain\n"
         "# literals: the crawl preferred a German label, then en/fr/it/es, and did not record which one it\n"
@@ -303,6 +307,8 @@ def import_p190(names: Path, relations: Path, out: TextIO, curated: Curated) -> 
 
 
 COORDINATE_COLUMNS = ("qid", "latitude", "longitude")
+#: An xsd:decimal lexical form (no exponent, which xsd:decimal does not allow).
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 def read_points(path: Path) -> Iterator[Point]:
@@ -333,11 +339,10 @@ def read_points(path: Path) -> Iterator[Point]:
             raise DataSyntaxError(path, number, f"{qid} has a second row: one point per place")
         seen.add(qid)
         for value, name, bound in ((lat, "latitude", 90), (long, "longitude", 180)):
-            try:
-                number_value = Decimal(value)
-            except InvalidOperation:
-                raise DataSyntaxError(path, number, f"{name} {value[:40]!r} is not a decimal number") from None
-            if not number_value.is_finite() or abs(number_value) > bound:
+            if not _DECIMAL.fullmatch(value):
+                raise DataSyntaxError(path, number, f"{name} {value[:40]!r} is not a decimal number in "
+                                      "degrees (such as 51.53 or -7.45; no exponent)")
+            if abs(Decimal(value)) > bound:
                 raise DataSyntaxError(path, number, f"{name} {value} is outside -{bound}..{bound}")
         yield Point(qid, lat, long)
 
