@@ -19,11 +19,13 @@ CRAWL = REPO / "reference" / "twinnings" / "l3viathan-sister-cities-2016"
 NAMES = CRAWL / "names.tsv"
 RELATIONS = CRAWL / "relations.tsv"
 POINTS = REPO / "reference" / "natural-earth-populated-places-p190.csv"
+COUNTRIES = REPO / "reference" / "natural-earth-admin-0-countries.csv"
 ID = "https://w3id.org/citygraph/id/"
 CG = "https://w3id.org/citygraph/ontology#"
 PROV_FROM = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
 CRAWL_SOURCE = ox.NamedNode(ID + "source/wikidata-sister-cities-2016")
 NE_SOURCE = ox.NamedNode(ID + "source/natural-earth-populated-places")
+NE_COUNTRIES = ox.NamedNode(ID + "source/natural-earth-admin-0-countries")
 A = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 WD = "http://www.wikidata.org/entity/"
@@ -46,22 +48,24 @@ def load(path: Path) -> ox.Store:
 
 def select(store: ox.Store, query: str) -> list[tuple[str, ...]]:
     """Rows of a SELECT as tuples of term values."""
-    prefixes = f"PREFIX cg: <{CG}> PREFIX prov: <http://www.w3.org/ns/prov#> "
+    prefixes = (f"PREFIX cg: <{CG}> PREFIX prov: <http://www.w3.org/ns/prov#> "
+                "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> ")
     return [tuple("" if t is None else t.value for t in row) for row in store.query(prefixes + query)]
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
-    """The full crawl imported against the repository's curated data, with points."""
+def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, Path]:
+    """The full crawl imported against the repository's curated data, with points and countries."""
     out = tmp_path_factory.mktemp("world")
     code, err = run("import", "wikidata-p190", NAMES, RELATIONS, "--root", REPO, "--out", out / "world.ttl",
-                    "--coordinates", POINTS, "--coordinates-out", out / "points.ttl")
+                    "--coordinates", POINTS, "--coordinates-out", out / "points.ttl",
+                    "--countries", COUNTRIES, "--countries-out", out / "countries.ttl")
     assert code == 0, err
-    return out / "world.ttl", out / "points.ttl", err
+    return out / "world.ttl", out / "points.ttl", err, out / "countries.ttl"
 
 
 @pytest.fixture(scope="module")
-def store(world: tuple[Path, Path, str]) -> ox.Store:
+def store(world: tuple[Path, Path, str, Path]) -> ox.Store:
     """The imported network, parsed."""
     return load(world[0])
 
@@ -175,10 +179,10 @@ def test_labels_untagged_as_in_names_tsv(store: ox.Store) -> None:
         assert quad.object.value == names[quad.subject.value.rsplit("/", 1)[1]].strip()
 
 
-def test_provenance_on_every_subject(world: tuple[Path, Path, str]) -> None:
+def test_provenance_on_every_subject(world: tuple[Path, Path, str, Path]) -> None:
     """Every subject derives from the crawl (the coordinate file's from Natural Earth); the file's
     graph names its one source."""
-    for path, source in ((world[0], CRAWL_SOURCE), (world[1], NE_SOURCE)):
+    for path, source in ((world[0], CRAWL_SOURCE), (world[1], NE_SOURCE), (world[3], NE_COUNTRIES)):
         store = load(path)
         subjects = {q.subject for q in store}
         assert subjects and all(ox.Quad(s, PROV_FROM, source, ox.DefaultGraph()) in store for s in subjects)
@@ -195,7 +199,7 @@ def test_kind_only_and_no_status_or_dates(store: ox.Store) -> None:
                     PROV_FROM.value, LABEL.value, CG + "wikidataEntity"}
 
 
-def test_points_matched_by_qid(world: tuple[Path, Path, str], qid_of: dict[str, str]) -> None:
+def test_points_matched_by_qid(world: tuple[Path, Path, str, Path], qid_of: dict[str, str]) -> None:
     """Points come from the vendored CSV for the crawl's places, matched by QID; curated points stay."""
     store = load(world[1])
     rows = {r.split(",")[0]: r.split(",")[1:3] for r in POINTS.read_text(encoding="utf-8").splitlines()[1:]}
@@ -208,7 +212,26 @@ def test_points_matched_by_qid(world: tuple[Path, Path, str], qid_of: dict[str, 
     assert f"{len(found)} of 10055 place(s) got a point (16 curated" in world[2]
 
 
-def test_deterministic(tmp_path: Path, world: tuple[Path, Path, str]) -> None:
+def test_countries_by_qid(world: tuple[Path, Path, str, Path]) -> None:
+    """A place's country is the point's country_qid: the curated country where the curated data has
+    that QID (Germany), else a country node named in German and English by Natural Earth."""
+    points = load(world[1])
+    country_of = dict(select(points, "SELECT ?s ?c { ?s cg:country ?c }"))
+    csv_rows = {r.split(",")[0]: r.split(",")[3] for r in POINTS.read_text(encoding="utf-8").splitlines()[1:]}
+    curated = {q: iri for iri, q in load_curated().items()}
+    assert len(country_of) > 2000
+    for place, country in country_of.items():
+        qid = csv_rows[place.rsplit("/", 1)[1]]
+        assert country == curated.get(qid, ID + "place/" + qid)
+    assert country_of[ID + "place/Q1055"] == ID + "country/germany"  # Hamburg
+    countries = load(world[3])
+    described = select(countries, "SELECT ?c ?de ?en { ?c a cg:Country ; rdfs:label ?de , ?en "
+                                  "FILTER(LANG(?de) = 'de' && LANG(?en) = 'en') }")
+    assert {c for c, _, _ in described} == set(country_of.values()) - set(curated.values())
+    assert (ID + "place/Q20", "Norwegen", "Norway") in described
+
+
+def test_deterministic(tmp_path: Path, world: tuple[Path, Path, str, Path]) -> None:
     """The same input gives byte-identical output."""
     code, err = run("import", "wikidata-p190", NAMES, RELATIONS, "--root", REPO, "--out", tmp_path / "w.ttl")
     assert code == 0, err
@@ -222,18 +245,23 @@ def test_deterministic(tmp_path: Path, world: tuple[Path, Path, str]) -> None:
     ("points", "qid,latitude,longitude\nQ1,1.5,2\nQ2,95,2\n", "line 3: latitude 95 is outside"),
     ("points", "qid,latitude,longitude\nQ1,1e-5,2\n", "line 2: latitude '1e-5' is not a decimal"),
     ("points", "lat,long\n", "line 1: expected a header"),
+    ("points", "qid,latitude,longitude,country_qid\nQ1,1,2,Germany\n", "line 2: country_qid 'Germany'"),
+    ("countries", "qid,iso_a2,name_de,name_en\nQ183,DE,Deutschland\n", "line 2: expected at least 4"),
 ])
 def test_bad_input_exit_2_with_line(tmp_path: Path, file: str, content: str, where: str) -> None:
     """Bad input is exit 2 naming the file and line; no output file is left behind."""
     paths = {"names": tmp_path / "names.tsv", "relations": tmp_path / "relations.tsv",
-             "points": tmp_path / "points.csv"}
+             "points": tmp_path / "points.csv", "countries": tmp_path / "countries.csv"}
     paths["names"].write_text("Q1\tOne\nQ2\tTwo\n", encoding="utf-8")
     paths["relations"].write_text("Q1\tQ2\n", encoding="utf-8")
     paths["points"].write_text("qid,latitude,longitude\nQ1,1,2\n", encoding="utf-8")
+    paths["countries"].write_text("qid,iso_a2,name_de,name_en\nQ183,DE,Deutschland,Germany\n",
+                                  encoding="utf-8")
     paths[file].write_text(content, encoding="utf-8")
     code, err = run("import", "wikidata-p190", paths["names"], paths["relations"], "--no-curated",
                     "--out", tmp_path / "out.ttl", "--coordinates", paths["points"],
-                    "--coordinates-out", tmp_path / "points.ttl")
+                    "--coordinates-out", tmp_path / "points.ttl", "--countries", paths["countries"],
+                    "--countries-out", tmp_path / "countries.ttl")
     assert code == 2
     assert f"{paths[file]}, {where}" in err
     assert "Traceback" not in err
@@ -259,10 +287,13 @@ def test_slice_validates_with_curated_data(tmp_path: Path) -> None:
              if {"Q1295", "Q217411", "Q64"} & set(line.split("\t"))]
     (tmp_path / "slice.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     out, points = tmp_path / "data" / "world-slice.ttl", tmp_path / "data" / "world-slice-points.ttl"
+    countries = tmp_path / "data" / "world-slice-countries.ttl"
     code, err = run("import", "wikidata-p190", NAMES, tmp_path / "slice.tsv", "--root", tmp_path,
-                    "--out", out, "--coordinates", POINTS, "--coordinates-out", points)
+                    "--out", out, "--coordinates", POINTS, "--coordinates-out", points,
+                    "--countries", COUNTRIES, "--countries-out", countries)
     assert code == 0, err
-    report = validate_files(Settings.from_sources({"root": str(tmp_path)}), [out, points])
+    assert len(select(load(countries), "SELECT ?c { ?c a cg:Country }")) >= 5
+    report = validate_files(Settings.from_sources({"root": str(tmp_path)}), [out, points, countries])
     shapes = Counter(str(r.source_shape).rsplit("#", 1)[1] for r in report.results
                      if r.severity_name == "Violation")
     minted = len(select(load(out), "SELECT ?p { ?p a cg:Partnership }"))

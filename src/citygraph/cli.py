@@ -287,6 +287,12 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                            "reference/natural-earth-populated-places-p190.csv")
     p190.add_argument("--coordinates-out", type=Path, default=None, metavar="FILE",
                       help="the Turtle file for the points (required with --coordinates)")
+    p190.add_argument("--countries", type=Path, default=None, metavar="CSV",
+                      help="countries by QID (header qid,iso_a2,name_de,name_en,…), e.g. "
+                           "reference/natural-earth-admin-0-countries.csv: with it each point's "
+                           "country_qid becomes the place's cg:country (needs --coordinates)")
+    p190.add_argument("--countries-out", type=Path, default=None, metavar="FILE",
+                      help="the Turtle file for the country nodes (required with --countries)")
     p190.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
                       help="a setting listed below (repeatable)")
 
@@ -550,24 +556,45 @@ def _write_atomically(path: Path, write: Callable[[TextIO], None]) -> None:
 
 def cmd_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``citygraph import wikidata-p190``."""
-    from .wikidata.world import Curated, ImportReport, import_p190, read_curated, read_points, write_points
+    from .wikidata.world import (
+        Curated,
+        ImportReport,
+        import_p190,
+        read_countries,
+        read_curated,
+        read_points,
+        write_countries,
+        write_points,
+    )
 
-    if (args.coordinates is None) != (args.coordinates_out is None):
-        raise CitygraphError("--coordinates and --coordinates-out go together: give both or neither")
+    for option, partner in (("coordinates", "coordinates_out"), ("countries", "countries_out")):
+        if (getattr(args, option) is None) != (getattr(args, partner) is None):
+            raise CitygraphError(f"--{option} and --{partner.replace('_', '-')} go together: give both "
+                                 "or neither")
+    if args.countries is not None and args.coordinates is None:
+        raise CitygraphError("--countries needs --coordinates: the points say which country a place is in")
     settings = settings_from(args)
     curated = Curated() if args.no_curated else read_curated(settings.root / "data")
     points = list(read_points(args.coordinates)) if args.coordinates is not None else []
+    countries = read_countries(args.countries) if args.countries is not None else None
     report = ImportReport()
     iri_of: dict[str, str] = {}
+    used: set[str] = set()
 
     def write(stream: TextIO) -> None:
         nonlocal report, iri_of
         report, iri_of = import_p190(args.names, args.relations, stream, curated)
 
+    def write_coordinates(stream: TextIO) -> None:
+        nonlocal used
+        used = write_points(points, iri_of, curated, stream, report, countries)
+
     _write_atomically(args.out, write)
     if args.coordinates_out is not None:
-        _write_atomically(args.coordinates_out,
-                          lambda stream: write_points(points, iri_of, curated.with_geometry, stream, report))
+        _write_atomically(args.coordinates_out, write_coordinates)
+    if args.countries_out is not None and countries is not None:
+        _write_atomically(args.countries_out,
+                          lambda stream: write_countries(used, countries, curated, stream, report))
     err.write(report.summary())
     return EXIT_OK
 

@@ -44,6 +44,7 @@ CG = BASE + "ontology#"
 WD = "http://www.wikidata.org/entity/"
 SOURCE = "wikidata-sister-cities-2016"
 COORDINATE_SOURCE = "natural-earth-populated-places"
+COUNTRY_SOURCE = "natural-earth-admin-0-countries"
 PLACE = ID + "place/"
 PARTNERSHIP = ID + "partnership/"
 GEOMETRY = ID + "geometry/"
@@ -170,6 +171,17 @@ class Point:
     qid: str
     latitude: str
     longitude: str
+    #: The QID of the country the source places it in ("" when it gives none).
+    country: str = ""
+
+
+@dataclass
+class Country:
+    """A country's names from the countries CSV."""
+
+    qid: str
+    name_de: str
+    name_en: str
 
 
 @dataclass
@@ -190,6 +202,9 @@ class ImportReport:
     points: int = 0
     points_skipped_curated: int = 0
     coordinate_triples: int = 0
+    with_country: int = 0
+    countries: int = 0
+    country_triples: int = 0
 
     def summary(self) -> str:
         """The figures in words, one per line."""
@@ -209,6 +224,9 @@ class ImportReport:
             lines.append(f"{self.points} of {self.places} place(s) got a point "
                          f"({self.points_skipped_curated} curated place(s) already have one); "
                          f"{self.coordinate_triples} coordinate triple(s) written")
+        if self.countries or self.country_triples:
+            lines.append(f"{self.with_country} place(s) got a country; {self.countries} country node(s) "
+                         f"described ({self.country_triples} triple(s))")
         return "\n".join(lines) + "\n"
 
 
@@ -324,6 +342,8 @@ def read_points(path: Path) -> Iterator[Point]:
     if header is None or [c.strip().lower() for c in header[:3]] != list(COORDINATE_COLUMNS):
         raise DataSyntaxError(path, 1, f"expected a header starting {','.join(COORDINATE_COLUMNS)}, got "
                               f"{','.join(header or [])[:80]!r}")
+    header_names = [c.strip().lower() for c in header]
+    country_column = header_names.index("country_qid") if "country_qid" in header_names else None
     seen: set[str] = set()
     for row in reader:
         number = reader.line_num
@@ -344,17 +364,66 @@ def read_points(path: Path) -> Iterator[Point]:
                                       "degrees (such as 51.53 or -7.45; no exponent)")
             if abs(Decimal(value)) > bound:
                 raise DataSyntaxError(path, number, f"{name} {value} is outside -{bound}..{bound}")
-        yield Point(qid, lat, long)
+        country = (row[country_column].strip()
+                   if country_column is not None and country_column < len(row) else "")
+        if country and not _QID.fullmatch(country):
+            raise DataSyntaxError(path, number, f"country_qid {country[:40]!r} is not a QID (such as Q183)")
+        yield Point(qid, lat, long, country)
 
 
-def write_points(points: Iterable[Point], iri_of: Mapping[str, str], skip: set[str], out: TextIO,
-                 report: ImportReport) -> None:
-    """Write the points of the imported places (matched by QID) as the coordinate file."""
+COUNTRY_COLUMNS = ("qid", "iso_a2", "name_de", "name_en")
+
+
+def read_countries(path: Path) -> dict[str, Country]:
+    """The rows of a countries CSV (``qid,iso_a2,name_de,name_en,…``) by QID; bad rows are errors
+    with their line."""
+    if not path.is_file():
+        raise MissingPathError(path, "countries file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataSyntaxError(path, None, f"not UTF-8 text ({exc.reason})") from None
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or [c.strip().lower() for c in header[:4]] != list(COUNTRY_COLUMNS):
+        raise DataSyntaxError(path, 1, f"expected a header starting {','.join(COUNTRY_COLUMNS)}, got "
+                              f"{','.join(header or [])[:80]!r}")
+    countries: dict[str, Country] = {}
+    for row in reader:
+        number = reader.line_num
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) < 4:
+            raise DataSyntaxError(path, number, f"expected at least 4 columns (qid,iso_a2,name_de,name_en), "
+                                  f"got {len(row)}")
+        qid, _iso, name_de, name_en = (c.strip() for c in row[:4])
+        if not _QID.fullmatch(qid):
+            raise DataSyntaxError(path, number, f"{qid[:40]!r} is not a QID (such as Q183)")
+        if qid in countries:
+            raise DataSyntaxError(path, number, f"{qid} has a second row")
+        if not name_de or not name_en:
+            raise DataSyntaxError(path, number, f"{qid} lacks its German or English name")
+        countries[qid] = Country(qid, name_de, name_en)
+    return countries
+
+
+def country_iri(qid: str, curated: Curated) -> str:
+    """The IRI of a country by QID: the curated one, else the minted place IRI (one IRI per QID)."""
+    return curated.places.get(qid, place_iri(qid))
+
+
+def write_points(points: Iterable[Point], iri_of: Mapping[str, str], curated: Curated, out: TextIO,
+                 report: ImportReport, countries: Mapping[str, Country] | None = None) -> set[str]:
+    """Write the points of the imported places (matched by QID) as the coordinate file, with each
+    place's country where ``countries`` describes it; return the QIDs of the countries used."""
+    skip = curated.with_geometry
+    used: set[str] = set()
     out.write(
         "# citygraph — points of the places of the 2016 Wikidata P190 crawl, from Natural Earth 1:10m\n"
         "# populated places (public domain), matched by its wikidataid column = the place's QID; written by\n"
         "# `citygraph import wikidata-p190 --coordinates`. Places the curated data already gives a point\n"
-        "# keep that one.\n\n")
+        "# keep that one. cg:country is the country Natural Earth places the point in (its ISO_A2 code),\n"
+        "# identified by QID through Natural Earth's admin-0 countries (see reference/README.md).\n\n")
     out.write(PREFIXES + "\n")
     src = f"source:{COORDINATE_SOURCE}"
     out.write(f"<> prov:wasDerivedFrom {src} .\n\n")
@@ -368,17 +437,48 @@ def write_points(points: Iterable[Point], iri_of: Mapping[str, str], skip: set[s
             continue
         report.points += 1
         geometry = GEOMETRY + "wd-" + point.qid
-        triples += _subject(out, _iri(iri), [
-            ("geo:hasGeometry", _iri(geometry)),
-            ("wgs:lat", f'"{point.latitude}"^^xsd:decimal'),
-            ("wgs:long", f'"{point.longitude}"^^xsd:decimal'),
-            ("prov:wasDerivedFrom", src)])
+        facts = [("geo:hasGeometry", _iri(geometry)),
+                 ("wgs:lat", f'"{point.latitude}"^^xsd:decimal'),
+                 ("wgs:long", f'"{point.longitude}"^^xsd:decimal')]
+        if countries is not None and point.country in countries and point.country != point.qid:
+            facts.append(("cg:country", _iri(country_iri(point.country, curated))))
+            used.add(point.country)
+            report.with_country += 1
+        triples += _subject(out, _iri(iri), [*facts, ("prov:wasDerivedFrom", src)])
         triples += _subject(out, _iri(geometry), [
             ("a", "geo:Geometry"),
             ("rdfs:label", f'"Point geometry of {point.qid}"@en , "Punktgeometrie von {point.qid}"@de'),
             ("geo:asWKT", f'"POINT({point.longitude} {point.latitude})"^^geo:wktLiteral'),
             ("prov:wasDerivedFrom", src)]) + 1
     report.coordinate_triples = triples
+    return used
 
 
-__all__ = ["ExtractError", "ImportReport", "import_p190", "read_curated", "read_points", "write_points"]
+def write_countries(used: Iterable[str], countries: Mapping[str, Country], curated: Curated, out: TextIO,
+                    report: ImportReport) -> None:
+    """Write the country nodes the points refer to (those the curated data does not describe)."""
+    out.write(
+        "# citygraph — the countries of the places of the 2016 Wikidata P190 crawl, from Natural Earth\n"
+        "# 1:10m admin-0 countries 5.1.1 (public domain): QID (its WIKIDATAID), German and English name\n"
+        "# (NAME_DE, NAME_EN); written by `citygraph import wikidata-p190 --countries`. Countries the\n"
+        "# curated data holds keep their IRIs and descriptions.\n\n")
+    out.write(PREFIXES + "\n")
+    src = f"source:{COUNTRY_SOURCE}"
+    out.write(f"<> prov:wasDerivedFrom {src} .\n\n")
+    triples = 1
+    for qid in sorted(used, key=_qnum):
+        if qid in curated.places:
+            continue
+        country = countries[qid]
+        report.countries += 1
+        triples += _subject(out, _iri(country_iri(qid, curated)), [
+            ("a", "cg:Country"),
+            ("rdfs:label", f"{ox.Literal(country.name_de, language='de')} , "
+                           f"{ox.Literal(country.name_en, language='en')}"),
+            ("cg:wikidataEntity", f"wd:{qid}"),
+            ("prov:wasDerivedFrom", src)]) + 1
+    report.country_triples = triples
+
+
+__all__ = ["ExtractError", "ImportReport", "import_p190", "read_countries", "read_curated", "read_points",
+           "write_countries", "write_points"]
