@@ -268,6 +268,19 @@ def test_bad_input_exit_2_with_line(tmp_path: Path, file: str, content: str, whe
     assert not (tmp_path / "out.ttl").exists()
 
 
+def test_only_the_given_names_file_is_read(tmp_path: Path) -> None:
+    """A names.tsv beside RELATIONS that is not NAMES is not read (its labels, or its errors)."""
+    (tmp_path / "rel").mkdir()
+    (tmp_path / "rel" / "relations.tsv").write_text("Q1\tQ2\n", encoding="utf-8")
+    (tmp_path / "rel" / "names.tsv").write_text("broken\n", encoding="utf-8")
+    (tmp_path / "names.tsv").write_text("Q1\tEins\nQ2\tZwei\n", encoding="utf-8")
+    code, err = run("import", "wikidata-p190", tmp_path / "names.tsv", tmp_path / "rel" / "relations.tsv",
+                    "--no-curated", "--out", tmp_path / "o.ttl")
+    assert code == 0, err
+    labels = {q.object.value for q in load(tmp_path / "o.ttl").quads_for_pattern(None, LABEL, None)}
+    assert labels == {"Eins", "Zwei"}
+
+
 def test_missing_file_and_lone_coordinates(tmp_path: Path) -> None:
     """A missing input or --coordinates without --coordinates-out is exit 2 with the reason."""
     code, err = run("import", "wikidata-p190", NAMES, tmp_path / "none.tsv", "--out", tmp_path / "o.ttl")

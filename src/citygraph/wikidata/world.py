@@ -260,8 +260,7 @@ def import_p190(names: Path, relations: Path, out: TextIO, curated: Curated) -> 
     for path, what in ((names, "names file"), (relations, "relations file")):
         if not path.is_file():
             raise MissingPathError(path, what)
-    extract = read_crawl(relations)
-    extract.labels = {}
+    extract = read_crawl(relations, names_beside=False)
     _read_names(names, extract)
     report = ImportReport(statements=extract.statements,
                           duplicate_statements=extract.statements - len(extract.edges))
