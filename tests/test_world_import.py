@@ -288,6 +288,10 @@ def test_missing_file_and_lone_coordinates(tmp_path: Path) -> None:
     code, err = run("import", "wikidata-p190", NAMES, RELATIONS, "--out", tmp_path / "o.ttl",
                     "--coordinates", POINTS)
     assert code == 2 and "go together" in err
+    code, err = run("import", "wikidata-p190", NAMES, RELATIONS, "--out", tmp_path / "o.ttl",
+                    "--root", tmp_path)
+    assert code == 2 and f"curated data directory (give --root, or --no-curated) not found: {tmp_path}" in err
+    assert not (tmp_path / "o.ttl").exists()
 
 
 def test_slice_validates_with_curated_data(tmp_path: Path) -> None:

@@ -127,7 +127,7 @@ def read_curated(data_dir: Path) -> Curated:
     """The curated data's IRIs by QID, read from the Turtle files of ``data_dir`` with pyoxigraph."""
     curated = Curated()
     if not data_dir.is_dir():
-        return curated
+        raise MissingPathError(data_dir, "curated data directory (give --root, or --no-curated)")
     store = ox.Store()
     for path in sorted(data_dir.glob("*.ttl")):
         try:
