@@ -10,7 +10,7 @@ import argparse
 import re
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -48,6 +48,7 @@ READS: dict[str, tuple[str, ...] | None] = {
     "query": ("root", "base_iri", "dist", "service_allowlist", "max_query_depth"),
     "serve": None,
     "wikidata": ("root", "base_iri", "dist"),
+    "import": ("root",),
 }
 
 
@@ -167,6 +168,7 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="interface (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default: 8000)")
     _add_wikidata(sub)
+    _add_import(sub)
     return parser
 
 
@@ -240,6 +242,59 @@ def _add_wikidata(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     _add_common(qs)
     qs.add_argument("--against", type=Path, default=None, metavar="SOURCE",
                     help="only the statements missing on this extract; " + SOURCE_HELP)
+
+
+IMPORT_EXIT_CODES = f"""exit codes:
+  {EXIT_OK}  the file(s) were written
+  {EXIT_ERROR}  bad input (file and line named), a missing file, or an unwritable output
+"""
+
+
+def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``import`` command group: ``wikidata-p190``."""
+    imp = sub.add_parser(
+        "import", help="turn third-party data into data files in citygraph's model",
+        description=_wrap("Turn a third-party dataset into a data file in citygraph's model (one source "
+                          "per file, as in data/). See docs/world.md."),
+        epilog=IMPORT_EXIT_CODES + "\n" + settings_help(settings_read("import"), "settings it reads"),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    group = imp.add_subparsers(dest="import_command", required=True, metavar="SUBCOMMAND")
+    p190 = group.add_parser(
+        "wikidata-p190", help="the world's twinning network of a Wikidata P190 crawl",
+        description=_wrap("Write the network of a Wikidata P190 crawl (names.tsv: QID<TAB>label; "
+                          "relations.tsv: QID<TAB>QID, one directed statement a line) as a Turtle data "
+                          "file derived from the crawl: one cg:Partnership per unordered pair (kind "
+                          "cgkind:wikidata-p190, no status, no dates; cg:p190StatedBy and "
+                          "cg:p190OneDirectional say which directions Wikidata had), one "
+                          "cg:AdministrativeBody per item with its QID and the crawl's label (no "
+                          "language tag: the crawl does not record it). Pairs and places the curated "
+                          "data (ROOT/data) holds keep their IRIs; a pair it holds as a P190 claim stays "
+                          "that claim. With --coordinates, the points of the places matched by QID go "
+                          "to a second file (--coordinates-out), derived from that source."),
+        epilog=IMPORT_EXIT_CODES + "\n" + settings_help(settings_read("import"), "settings it reads"),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p190.add_argument("names", type=Path, metavar="NAMES", help="the crawl's names.tsv (QID<TAB>label)")
+    p190.add_argument("relations", type=Path, metavar="RELATIONS",
+                      help="the crawl's relations.tsv (QID<TAB>QID, one directed P190 statement a line)")
+    p190.add_argument("--out", type=Path, required=True, metavar="FILE", help="the Turtle file to write")
+    p190.add_argument("--root", type=Path, default=None,
+                      help="project directory whose data/ is the curated data (default: the current "
+                           "directory)")
+    p190.add_argument("--no-curated", action="store_true",
+                      help="do not read ROOT/data: mint every IRI from its QID")
+    p190.add_argument("--coordinates", type=Path, default=None, metavar="CSV",
+                      help="points by QID (header qid,latitude,longitude,…), e.g. "
+                           "reference/natural-earth-populated-places-p190.csv")
+    p190.add_argument("--coordinates-out", type=Path, default=None, metavar="FILE",
+                      help="the Turtle file for the points (required with --coordinates)")
+    p190.add_argument("--countries", type=Path, default=None, metavar="CSV",
+                      help="countries by QID (header qid,iso_a2,name_de,name_en,…), e.g. "
+                           "reference/natural-earth-admin-0-countries.csv: with it each point's "
+                           "country_qid becomes the place's cg:country (needs --coordinates)")
+    p190.add_argument("--countries-out", type=Path, default=None, metavar="FILE",
+                      help="the Turtle file for the country nodes (required with --countries)")
+    p190.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                      help="a setting listed below (repeatable)")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -483,6 +538,67 @@ def cmd_wikidata(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return report.exit_code
 
 
+def _write_atomically(path: Path, write: Callable[[TextIO], None]) -> None:
+    """Write a text file through a temporary file beside it, renamed into place when complete."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n", buffering=1 << 20) as stream:
+            write(stream)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cmd_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``citygraph import wikidata-p190``."""
+    from .wikidata.world import (
+        Curated,
+        ImportReport,
+        import_p190,
+        read_countries,
+        read_curated,
+        read_points,
+        write_countries,
+        write_points,
+    )
+
+    for option, partner in (("coordinates", "coordinates_out"), ("countries", "countries_out")):
+        if (getattr(args, option) is None) != (getattr(args, partner) is None):
+            raise CitygraphError(f"--{option} and --{partner.replace('_', '-')} go together: give both "
+                                 "or neither")
+    if args.countries is not None and args.coordinates is None:
+        raise CitygraphError("--countries needs --coordinates: the points say which country a place is in")
+    settings = settings_from(args)
+    curated = Curated() if args.no_curated else read_curated(settings.root / "data")
+    points = list(read_points(args.coordinates)) if args.coordinates is not None else []
+    countries = read_countries(args.countries) if args.countries is not None else None
+    report = ImportReport()
+    iri_of: dict[str, str] = {}
+    used: set[str] = set()
+
+    def write(stream: TextIO) -> None:
+        nonlocal report, iri_of
+        report, iri_of = import_p190(args.names, args.relations, stream, curated)
+
+    def write_coordinates(stream: TextIO) -> None:
+        nonlocal used
+        used = write_points(points, iri_of, curated, stream, report, countries)
+
+    _write_atomically(args.out, write)
+    if args.coordinates_out is not None:
+        _write_atomically(args.coordinates_out, write_coordinates)
+    if args.countries_out is not None and countries is not None:
+        _write_atomically(args.countries_out,
+                          lambda stream: write_countries(used, countries, curated, stream, report))
+    err.write(report.summary())
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``citygraph serve``."""
     from .web.server import serve
@@ -491,7 +607,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 COMMANDS = {"build": cmd_build, "validate": cmd_validate, "query": cmd_query, "serve": cmd_serve,
-            "wikidata": cmd_wikidata}
+            "wikidata": cmd_wikidata, "import": cmd_import}
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,

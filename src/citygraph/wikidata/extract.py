@@ -333,8 +333,10 @@ def _qid(value: str) -> str | None:
     return match.group(1) if match else None
 
 
-def read_crawl(path: Path, text: str | None = None, data: bytes | None = None) -> Extract:
-    """Read a crawl relations TSV (``QID<TAB>QID`` lines, or a header naming the columns)."""
+def read_crawl(path: Path, text: str | None = None, data: bytes | None = None, *,
+               names_beside: bool = True) -> Extract:
+    """Read a crawl relations TSV (``QID<TAB>QID`` lines, or a header naming the columns); with
+    ``names_beside``, labels from the ``names.tsv`` beside it."""
     if data is None:
         data = _read_bytes(path)
     if text is None:
@@ -376,7 +378,7 @@ def read_crawl(path: Path, text: str | None = None, data: bytes | None = None) -
             if index is not None and index < len(cells) and cells[index].strip():
                 extract.labels.setdefault(qid, cells[index].strip())
     names = path.with_name("names.tsv")
-    if names.is_file() and names != path:
+    if names_beside and names.is_file() and names != path:
         _read_names(names, extract)
     return extract
 
